@@ -1,0 +1,170 @@
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::concert::{Concert, CreatedConcert, NewConcert, Schedule, ScheduleAvailability};
+use domain::ports::ConcertRepository;
+use domain::{ConcertId, DomainError, ScheduleId, Won};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use crate::entity::{concert, queue_state, schedule, seat};
+use crate::error::db_err;
+use crate::time::{from_ms, to_ms};
+
+/// The catalogue in the database.
+pub struct DbConcertRepository {
+    pub db: DatabaseConnection,
+}
+
+impl From<concert::Model> for Concert {
+    fn from(m: concert::Model) -> Self {
+        Concert {
+            id: ConcertId(m.id),
+            title: m.title,
+            venue: m.venue,
+        }
+    }
+}
+
+impl From<schedule::Model> for Schedule {
+    fn from(m: schedule::Model) -> Self {
+        Schedule {
+            id: ScheduleId(m.id),
+            concert_id: ConcertId(m.concert_id),
+            starts_at: from_ms(m.starts_at_ms),
+            price: Won(m.price),
+            seat_count: m.seat_count as u32,
+        }
+    }
+}
+
+/// Seats that can be taken at `now_ms`: free, or held past expiry.
+pub(crate) fn takeable_at(now_ms: i64) -> Condition {
+    Condition::any().add(seat::Column::Status.eq("AVAILABLE")).add(
+        Condition::all()
+            .add(seat::Column::Status.eq("HELD"))
+            .add(seat::Column::HoldExpiresAtMs.lte(now_ms)),
+    )
+}
+
+#[async_trait]
+impl ConcertRepository for DbConcertRepository {
+    async fn create(&self, new: &NewConcert) -> Result<CreatedConcert, DomainError> {
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let concert = concert::ActiveModel {
+            title: Set(new.title.clone()),
+            venue: Set(new.venue.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
+        queue_state::ActiveModel {
+            concert_id: Set(concert.id),
+            issued_seq: Set(0),
+            admitted_seq: Set(0),
+            rate_anchor_at_ms: Set(0),
+            rate_anchor_seq: Set(0),
+            rate_milli_per_sec: Set(0),
+            version: Set(0),
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
+        let mut schedules = Vec::with_capacity(new.schedules.len());
+        for s in &new.schedules {
+            let created = schedule::ActiveModel {
+                concert_id: Set(concert.id),
+                starts_at_ms: Set(to_ms(s.starts_at)),
+                price: Set(s.price.0),
+                seat_count: Set(s.seat_count as i32),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .map_err(db_err)?;
+            let seats = (1..=s.seat_count as i32).map(|number| seat::ActiveModel {
+                schedule_id: Set(created.id),
+                seat_number: Set(number),
+                price: Set(s.price.0),
+                status: Set("AVAILABLE".into()),
+                hold_expires_at_ms: Set(None),
+                version: Set(0),
+                ..Default::default()
+            });
+            seat::Entity::insert_many(seats).exec(&txn).await.map_err(db_err)?;
+            schedules.push(created.into());
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(CreatedConcert {
+            concert: concert.into(),
+            schedules,
+        })
+    }
+
+    async fn list(&self) -> Result<Vec<Concert>, DomainError> {
+        let rows = concert::Entity::find()
+            .order_by_asc(concert::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn exists(&self, id: ConcertId) -> Result<bool, DomainError> {
+        let found = concert::Entity::find_by_id(id.0).count(&self.db).await.map_err(db_err)?;
+        Ok(found > 0)
+    }
+
+    async fn is_empty(&self) -> Result<bool, DomainError> {
+        Ok(concert::Entity::find().count(&self.db).await.map_err(db_err)? == 0)
+    }
+
+    async fn upcoming_schedules(
+        &self,
+        id: ConcertId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ScheduleAvailability>, DomainError> {
+        let now_ms = to_ms(now);
+        let schedules = schedule::Entity::find()
+            .filter(schedule::Column::ConcertId.eq(id.0))
+            .filter(schedule::Column::StartsAtMs.gt(now_ms))
+            .order_by_asc(schedule::Column::StartsAtMs)
+            .order_by_asc(schedule::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let ids: Vec<i64> = schedules.iter().map(|s| s.id).collect();
+        let free: HashMap<i64, i64> = seat::Entity::find()
+            .select_only()
+            .column(seat::Column::ScheduleId)
+            .column_as(seat::Column::Id.count(), "free")
+            .filter(seat::Column::ScheduleId.is_in(ids))
+            .filter(takeable_at(now_ms))
+            .group_by(seat::Column::ScheduleId)
+            .into_tuple::<(i64, i64)>()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .collect();
+        Ok(schedules
+            .into_iter()
+            .map(|s| ScheduleAvailability {
+                available_seats: free.get(&s.id).copied().unwrap_or(0) as u32,
+                schedule: s.into(),
+            })
+            .collect())
+    }
+
+    async fn find_schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, DomainError> {
+        schedule::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map(|m| m.map(Into::into))
+            .map_err(db_err)
+    }
+}

@@ -1,0 +1,93 @@
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("database.url: unsupported scheme in '{0}' (expected sqlite: or postgres://)")]
+    UnsupportedScheme(String),
+    #[error("database.url: cannot create the directory {path}: {source}")]
+    CreateDir { path: String, source: std::io::Error },
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Opens a pool for `url`: `sqlite:path` (created if missing) or `postgres://…`.
+///
+/// SQLite gets one connection: it serialises writers anyway, and a single
+/// connection turns lock contention into queueing instead of `SQLITE_BUSY`
+/// errors mid-transaction. WAL keeps readers of other processes unblocked.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbSetupError> {
+    let mut options = if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| DbSetupError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let mut options = ConnectOptions::new(with_create_mode(url));
+        options.max_connections(1).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+        options
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let mut options = ConnectOptions::new(url);
+        options.max_connections(max_connections.max(1)).min_connections(1);
+        options
+    } else {
+        return Err(DbSetupError::UnsupportedScheme(url.to_owned()));
+    };
+    // A store that is down must answer quickly (503), never hang a request.
+    options
+        .connect_timeout(Duration::from_secs(2))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    Ok(Database::connect(options).await?)
+}
+
+/// Brings the schema up to date; safe to run from several instances at once
+/// only one after another, so start-up runs it before serving.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// A cheap round trip for the readiness probe.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    Some(rest.split('?').next().unwrap_or(rest))
+}
+
+fn with_create_mode(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(sqlite_path("sqlite://data/app.db"), Some("data/app.db"));
+        assert_eq!(sqlite_path("sqlite:data/app.db?mode=rwc"), Some("data/app.db"));
+        assert_eq!(sqlite_path("postgres://x"), None);
+        assert_eq!(with_create_mode("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+    }
+}

@@ -1,0 +1,21 @@
+//! The `seats` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "seats")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub schedule_id: i64,
+    pub seat_number: i32,
+    pub price: i64,
+    pub status: String,
+    pub hold_expires_at_ms: Option<i64>,
+    pub version: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

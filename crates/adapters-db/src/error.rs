@@ -1,0 +1,29 @@
+use domain::DomainError;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+/// Maps a database failure into the port's error: connection trouble is
+/// `Unavailable` (503), a lost serialization race `ConcurrentModification`.
+pub(crate) fn db_err(err: DbErr) -> DomainError {
+    match &err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => DomainError::Unavailable(err.to_string()),
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match e {
+            sea_orm::sqlx::Error::Io(_)
+            | sea_orm::sqlx::Error::PoolTimedOut
+            | sea_orm::sqlx::Error::PoolClosed
+            | sea_orm::sqlx::Error::Tls(_) => DomainError::Unavailable(err.to_string()),
+            sea_orm::sqlx::Error::Database(d)
+                if matches!(d.code().as_deref(), Some("40001") | Some("40P01") | Some("5") | Some("517")) =>
+            {
+                // Serialization failure, deadlock, SQLITE_BUSY: someone else won; retryable.
+                DomainError::ConcurrentModification
+            }
+            _ => DomainError::Internal(err.to_string()),
+        },
+        _ => DomainError::Internal(err.to_string()),
+    }
+}
+
+/// True when the error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

@@ -1,0 +1,29 @@
+//! SeaORM adapters: the domain's store ports on PostgreSQL and SQLite.
+
+mod concert_repository;
+mod connect;
+mod entity;
+mod error;
+mod idempotency_store;
+mod login_attempts;
+mod payment_store;
+mod point_store;
+mod queue_store;
+mod reservation_store;
+mod seat_repository;
+mod secrets;
+mod time;
+mod user_repository;
+
+pub use concert_repository::DbConcertRepository;
+pub use connect::{connect, migrate, ping, DbSetupError};
+pub use idempotency_store::DbIdempotencyStore;
+pub use login_attempts::DbLoginAttempts;
+pub use payment_store::DbPaymentStore;
+pub use point_store::DbPointStore;
+pub use queue_store::DbQueueStore;
+pub use reservation_store::DbReservationStore;
+pub use sea_orm::DatabaseConnection;
+pub use seat_repository::DbSeatRepository;
+pub use secrets::{claim_once, load_or_create_secret};
+pub use user_repository::DbUserRepository;

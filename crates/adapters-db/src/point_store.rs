@@ -1,0 +1,102 @@
+use async_trait::async_trait;
+use domain::points::{Balance, BalanceChange, PointEntry, PointEntryKind};
+use domain::ports::PointStore;
+use domain::{DomainError, UserId, Won};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+
+use crate::entity::{balance, point_entry};
+use crate::error::db_err;
+use crate::time::{from_ms, to_ms};
+
+/// Balances with optimistic versions, and their history.
+pub struct DbPointStore {
+    pub db: DatabaseConnection,
+}
+
+fn entry_kind(stored: &str) -> PointEntryKind {
+    match stored {
+        "PAYMENT" => PointEntryKind::Payment,
+        "REFUND" => PointEntryKind::Refund,
+        _ => PointEntryKind::Charge,
+    }
+}
+
+/// Applies the change if the balance row still has the expected version, and
+/// writes its history entry; the caller owns the transaction.
+pub(crate) async fn apply_change(db: &impl ConnectionTrait, change: &BalanceChange) -> Result<Balance, DomainError> {
+    let updated = balance::Entity::update_many()
+        .col_expr(balance::Column::Balance, Expr::value(change.new_amount.0))
+        .col_expr(balance::Column::Version, Expr::value(change.expected_version + 1))
+        .filter(balance::Column::UserId.eq(change.user_id.0))
+        .filter(balance::Column::Version.eq(change.expected_version))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    if updated.rows_affected == 0 {
+        return Err(DomainError::ConcurrentModification);
+    }
+    point_entry::Entity::insert(point_entry::ActiveModel {
+        user_id: Set(change.user_id.0),
+        kind: Set(change.kind.as_str().to_owned()),
+        amount: Set(change.delta.0),
+        balance_after: Set(change.new_amount.0),
+        created_at_ms: Set(to_ms(change.at)),
+        ..Default::default()
+    })
+    .exec(db)
+    .await
+    .map_err(db_err)?;
+    Ok(Balance {
+        user_id: change.user_id,
+        amount: change.new_amount,
+        version: change.expected_version + 1,
+    })
+}
+
+#[async_trait]
+impl PointStore for DbPointStore {
+    async fn balance(&self, user_id: UserId) -> Result<Balance, DomainError> {
+        let row = balance::Entity::find_by_id(user_id.0)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map_or(
+            Balance {
+                user_id,
+                amount: Won(0),
+                version: 0,
+            },
+            |b| Balance {
+                user_id,
+                amount: Won(b.balance),
+                version: b.version,
+            },
+        ))
+    }
+
+    async fn apply(&self, change: &BalanceChange) -> Result<Balance, DomainError> {
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let balance = apply_change(&txn, change).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(balance)
+    }
+
+    async fn history(&self, user_id: UserId) -> Result<Vec<PointEntry>, DomainError> {
+        let rows = point_entry::Entity::find()
+            .filter(point_entry::Column::UserId.eq(user_id.0))
+            .order_by_desc(point_entry::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|m| PointEntry {
+                kind: entry_kind(&m.kind),
+                amount: Won(m.amount),
+                balance_after: Won(m.balance_after),
+                created_at: from_ms(m.created_at_ms),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,227 @@
+//! Seat holds. Lock order in every transaction: user, then seat, then
+//! reservation; the payment store follows it too, so they cannot deadlock.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::ports::ReservationStore;
+use domain::reservation::{NewHold, Reservation, ReservationStatus};
+use domain::{ConcertId, DomainError, ReservationId, ScheduleId, SeatId, UserId, Won};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use crate::concert_repository::takeable_at;
+use crate::entity::{reservation, seat, user};
+use crate::error::{db_err, is_unique_violation};
+use crate::time::{from_ms, to_ms};
+
+/// Reservations and the seat changes they make, in one transaction each.
+pub struct DbReservationStore {
+    pub db: DatabaseConnection,
+}
+
+pub(crate) fn reservation_status(stored: &str) -> ReservationStatus {
+    match stored {
+        "CONFIRMED" => ReservationStatus::Confirmed,
+        "EXPIRED" => ReservationStatus::Expired,
+        "CANCELLED" => ReservationStatus::Cancelled,
+        _ => ReservationStatus::Held,
+    }
+}
+
+impl From<reservation::Model> for Reservation {
+    fn from(m: reservation::Model) -> Self {
+        Reservation {
+            id: ReservationId(m.id),
+            user_id: UserId(m.user_id),
+            concert_id: ConcertId(m.concert_id),
+            schedule_id: ScheduleId(m.schedule_id),
+            seat_id: SeatId(m.seat_id),
+            seat_number: m.seat_number as u32,
+            seat_version: m.seat_version,
+            price: Won(m.price),
+            status: reservation_status(&m.status),
+            expires_at: from_ms(m.expires_at_ms),
+            created_at: from_ms(m.created_at_ms),
+        }
+    }
+}
+
+/// Puts the seat back on sale if it still carries the hold that produced `seat_version`.
+pub(crate) async fn release_seat(db: &impl ConnectionTrait, seat_id: i64, seat_version: i64) -> Result<u64, DomainError> {
+    let result = seat::Entity::update_many()
+        .col_expr(seat::Column::Status, Expr::value("AVAILABLE"))
+        .col_expr(seat::Column::HoldExpiresAtMs, Expr::value(Option::<i64>::None))
+        .col_expr(seat::Column::Version, Expr::value(seat_version + 1))
+        .filter(seat::Column::Id.eq(seat_id))
+        .filter(seat::Column::Version.eq(seat_version))
+        .filter(seat::Column::Status.eq("HELD"))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    Ok(result.rows_affected)
+}
+
+async fn count_live_holds(db: &impl ConnectionTrait, user_id: i64, now_ms: i64) -> Result<u32, DomainError> {
+    let n = reservation::Entity::find()
+        .filter(reservation::Column::UserId.eq(user_id))
+        .filter(reservation::Column::Status.eq("HELD"))
+        .filter(reservation::Column::ExpiresAtMs.gt(now_ms))
+        .count(db)
+        .await
+        .map_err(db_err)?;
+    Ok(n as u32)
+}
+
+#[async_trait]
+impl ReservationStore for DbReservationStore {
+    async fn hold(&self, hold: &NewHold) -> Result<Reservation, DomainError> {
+        let now_ms = to_ms(hold.now);
+        let txn = self.db.begin().await.map_err(db_err)?;
+        // A no-op write that locks the user's row: one user's holds take turns,
+        // so two racing requests cannot both pass the per-user limit.
+        user::Entity::update_many()
+            .col_expr(user::Column::CreatedAtMs, Expr::col(user::Column::CreatedAtMs).into())
+            .filter(user::Column::Id.eq(hold.user_id.0))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if count_live_holds(&txn, hold.user_id.0, now_ms).await? >= hold.max_holds_per_user {
+            return Err(DomainError::HoldLimitExceeded {
+                limit: hold.max_holds_per_user,
+            });
+        }
+        let seat_version = hold.seat_version + 1;
+        let taken = seat::Entity::update_many()
+            .col_expr(seat::Column::Status, Expr::value("HELD"))
+            .col_expr(seat::Column::HoldExpiresAtMs, Expr::value(to_ms(hold.expires_at)))
+            .col_expr(seat::Column::Version, Expr::value(seat_version))
+            .filter(seat::Column::Id.eq(hold.seat_id.0))
+            .filter(seat::Column::Version.eq(hold.seat_version))
+            .filter(takeable_at(now_ms))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if taken.rows_affected == 0 {
+            return Err(DomainError::SeatUnavailable(hold.seat_number as i64));
+        }
+        // The seat's previous hold lapsed: write it down so the unique index on
+        // live holds admits the new one.
+        reservation::Entity::update_many()
+            .col_expr(reservation::Column::Status, Expr::value("EXPIRED"))
+            .filter(reservation::Column::SeatId.eq(hold.seat_id.0))
+            .filter(reservation::Column::Status.eq("HELD"))
+            .filter(reservation::Column::ExpiresAtMs.lte(now_ms))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        let created = reservation::ActiveModel {
+            user_id: Set(hold.user_id.0),
+            concert_id: Set(hold.concert_id.0),
+            schedule_id: Set(hold.schedule_id.0),
+            seat_id: Set(hold.seat_id.0),
+            seat_number: Set(hold.seat_number as i32),
+            seat_version: Set(seat_version),
+            price: Set(hold.price.0),
+            status: Set("HELD".into()),
+            expires_at_ms: Set(to_ms(hold.expires_at)),
+            created_at_ms: Set(now_ms),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                DomainError::SeatUnavailable(hold.seat_number as i64)
+            } else {
+                db_err(e)
+            }
+        })?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(created.into())
+    }
+
+    async fn live_holds(&self, user_id: UserId, now: DateTime<Utc>) -> Result<u32, DomainError> {
+        count_live_holds(&self.db, user_id.0, to_ms(now)).await
+    }
+
+    async fn list_of(&self, user_id: UserId) -> Result<Vec<Reservation>, DomainError> {
+        let rows = reservation::Entity::find()
+            .filter(reservation::Column::UserId.eq(user_id.0))
+            .order_by_desc(reservation::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn find(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError> {
+        reservation::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map(|m| m.map(Into::into))
+            .map_err(db_err)
+    }
+
+    async fn cancel(&self, id: ReservationId, now: DateTime<Utc>) -> Result<Reservation, DomainError> {
+        let now_ms = to_ms(now);
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let current: Reservation = reservation::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| DomainError::not_found(format!("reservation {id}")))?
+            .into();
+        current.ensure_cancellable(now)?;
+        release_seat(&txn, current.seat_id.0, current.seat_version).await?;
+        let cancelled = reservation::Entity::update_many()
+            .col_expr(reservation::Column::Status, Expr::value("CANCELLED"))
+            .filter(reservation::Column::Id.eq(id.0))
+            .filter(reservation::Column::Status.eq("HELD"))
+            .filter(reservation::Column::ExpiresAtMs.gt(now_ms))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if cancelled.rows_affected == 0 {
+            // Paid or lapsed between our read and our write.
+            return Err(DomainError::ConcurrentModification);
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(Reservation {
+            status: ReservationStatus::Cancelled,
+            ..current
+        })
+    }
+
+    async fn expire_lapsed(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, DomainError> {
+        let now_ms = to_ms(now);
+        let lapsed = reservation::Entity::find()
+            .filter(reservation::Column::Status.eq("HELD"))
+            .filter(reservation::Column::ExpiresAtMs.lte(now_ms))
+            .order_by_asc(reservation::Column::ExpiresAtMs)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let mut expired = 0;
+        for r in lapsed {
+            // Each release is its own small transaction, and every write is
+            // conditional, so sweepers in several instances never double-apply.
+            let txn = self.db.begin().await.map_err(db_err)?;
+            release_seat(&txn, r.seat_id, r.seat_version).await?;
+            let done = reservation::Entity::update_many()
+                .col_expr(reservation::Column::Status, Expr::value("EXPIRED"))
+                .filter(reservation::Column::Id.eq(r.id))
+                .filter(reservation::Column::Status.eq("HELD"))
+                .filter(reservation::Column::ExpiresAtMs.lte(now_ms))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+            txn.commit().await.map_err(db_err)?;
+            expired += done.rows_affected;
+        }
+        Ok(expired)
+    }
+}

@@ -1,0 +1,148 @@
+use chrono::{DateTime, Utc};
+use domain::concert::{Concert, CreatedConcert, ScheduleAvailability};
+use domain::seat::{Seat, SeatStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewConcertRequest {
+    /// 1–200 characters.
+    pub title: String,
+    /// 1–200 characters.
+    pub venue: String,
+    /// 1–50 schedules.
+    pub schedules: Vec<NewScheduleRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewScheduleRequest {
+    pub starts_at: DateTime<Utc>,
+    /// 1–2000; seats are numbered 1..seatCount.
+    pub seat_count: i64,
+    /// Won, 1–10,000,000.
+    pub price: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcertCreated {
+    pub concert_id: i64,
+    pub title: String,
+    pub venue: String,
+    pub schedules: Vec<ScheduleCreated>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleCreated {
+    pub schedule_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub seat_count: u32,
+    pub price: i64,
+}
+
+impl From<CreatedConcert> for ConcertCreated {
+    fn from(c: CreatedConcert) -> Self {
+        Self {
+            concert_id: c.concert.id.0,
+            title: c.concert.title,
+            venue: c.concert.venue,
+            schedules: c
+                .schedules
+                .into_iter()
+                .map(|s| ScheduleCreated {
+                    schedule_id: s.id.0,
+                    starts_at: s.starts_at,
+                    seat_count: s.seat_count,
+                    price: s.price.0,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcertSummary {
+    pub concert_id: i64,
+    pub title: String,
+    pub venue: String,
+}
+
+impl From<Concert> for ConcertSummary {
+    fn from(c: Concert) -> Self {
+        Self {
+            concert_id: c.id.0,
+            title: c.title,
+            venue: c.venue,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConcertList {
+    pub concerts: Vec<ConcertSummary>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleList {
+    pub concert_id: i64,
+    /// Schedules that start in the future, earliest first.
+    pub schedules: Vec<ScheduleSummary>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleSummary {
+    pub schedule_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub price: i64,
+    pub total_seats: u32,
+    /// Seats neither sold nor under a live hold.
+    pub available_seats: u32,
+}
+
+impl From<ScheduleAvailability> for ScheduleSummary {
+    fn from(s: ScheduleAvailability) -> Self {
+        Self {
+            schedule_id: s.schedule.id.0,
+            starts_at: s.schedule.starts_at,
+            price: s.schedule.price.0,
+            total_seats: s.schedule.seat_count,
+            available_seats: s.available_seats,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatMapResponse {
+    pub schedule_id: i64,
+    /// Every seat, by seat number.
+    pub seats: Vec<SeatView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatView {
+    pub seat_id: i64,
+    pub seat_number: u32,
+    pub price: i64,
+    /// `AVAILABLE`, `HELD` or `SOLD`; a hold past its expiry shows `AVAILABLE`.
+    #[schema(example = "AVAILABLE")]
+    pub status: &'static str,
+}
+
+impl From<(Seat, SeatStatus)> for SeatView {
+    fn from((seat, status): (Seat, SeatStatus)) -> Self {
+        Self {
+            seat_id: seat.id.0,
+            seat_number: seat.seat_number,
+            price: seat.price.0,
+            status: status.as_str(),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+use chrono::{DateTime, Utc};
+use domain::points::{Balance, PointEntry};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChargeRequest {
+    /// Integer won, 1–10,000,000.
+    pub amount: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceResponse {
+    pub user_id: i64,
+    pub balance: i64,
+}
+
+impl From<Balance> for BalanceResponse {
+    fn from(b: Balance) -> Self {
+        Self {
+            user_id: b.user_id.0,
+            balance: b.amount.0,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointHistory {
+    /// Newest first; the balance is the sum of every `amount`.
+    pub entries: Vec<PointEntryView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PointEntryView {
+    /// `CHARGE`, `PAYMENT` or `REFUND`.
+    #[schema(example = "CHARGE")]
+    pub r#type: &'static str,
+    /// Signed: payments are negative.
+    pub amount: i64,
+    pub balance_after: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<PointEntry> for PointEntryView {
+    fn from(e: PointEntry) -> Self {
+        Self {
+            r#type: e.kind.as_str(),
+            amount: e.amount.0,
+            balance_after: e.balance_after.0,
+            created_at: e.created_at,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use domain::{ConcertId, ScheduleId};
+
+use crate::dto::{ConcertCreated, ConcertList, NewConcertRequest, Problem, ScheduleList, SeatMapResponse};
+use crate::extract::{AuthUser, QueueTokenHeader};
+use crate::{ApiError, AppState};
+
+/// Admin: create a concert with its schedules; every schedule gets seats 1..seatCount.
+#[utoipa::path(
+    tag = "concerts",
+    request_body = NewConcertRequest,
+    params(("X-Admin-Key" = String, Header, description = "equal to config admin.api_key")),
+    responses(
+        (status = 201, body = ConcertCreated),
+        (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "ADMIN_KEY_INVALID, also when no key is configured", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/admin/concerts")]
+pub async fn create_concert(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<NewConcertRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let admin_key = req.headers().get("x-admin-key").and_then(|v| v.to_str().ok());
+    let schedules: Vec<_> = body.schedules.iter().map(|s| (s.starts_at, s.seat_count, s.price)).collect();
+    let created = state
+        .create_concert
+        .execute(admin_key, &body.title, &body.venue, &schedules)
+        .await?;
+    Ok(HttpResponse::Created().json(ConcertCreated::from(created)))
+}
+
+/// The catalogue.
+#[utoipa::path(tag = "concerts", responses((status = 200, body = ConcertList)))]
+#[get("/api/v1/concerts")]
+pub async fn list_concerts(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let concerts = state.list_concerts.execute().await?;
+    Ok(HttpResponse::Ok().json(ConcertList {
+        concerts: concerts.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// A concert's upcoming schedules, earliest first, with free seat counts.
+#[utoipa::path(
+    tag = "concerts",
+    params(("concertId" = i64, Path)),
+    responses(
+        (status = 200, body = ScheduleList),
+        (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/concerts/{concertId}/schedules")]
+pub async fn list_schedules(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let concert_id = path.into_inner();
+    let schedules = state.list_schedules.execute(ConcertId(concert_id)).await?;
+    Ok(HttpResponse::Ok().json(ScheduleList {
+        concert_id,
+        schedules: schedules.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// The seat map of a schedule, for callers the queue has admitted.
+#[utoipa::path(
+    tag = "concerts",
+    params(
+        ("concertId" = i64, Path),
+        ("scheduleId" = i64, Path),
+        ("X-Queue-Token" = String, Header, description = "the caller's ACTIVE token for this concert"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SeatMapResponse),
+        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE (still waiting) or QUEUE_TOKEN_INVALID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: no such schedule of this concert (checked before the queue token)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/concerts/{concertId}/schedules/{scheduleId}/seats")]
+pub async fn seat_map(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    queue_token: QueueTokenHeader,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (concert_id, schedule_id) = path.into_inner();
+    let map = state
+        .view_seat_map
+        .execute(user.0, queue_token.as_deref(), ConcertId(concert_id), ScheduleId(schedule_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(SeatMapResponse {
+        schedule_id: map.schedule_id.0,
+        seats: map.seats.into_iter().map(Into::into).collect(),
+    }))
+}

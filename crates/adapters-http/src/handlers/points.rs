@@ -1,0 +1,80 @@
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use domain::UserId;
+
+use super::from_json;
+use crate::dto::{BalanceResponse, ChargeRequest, PointHistory, Problem};
+use crate::extract::AuthUser;
+use crate::idempotent::idempotent;
+use crate::{ApiError, AppState};
+
+/// The caller's own balance.
+#[utoipa::path(
+    tag = "points",
+    params(("userId" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = BalanceResponse),
+        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "FORBIDDEN: another user's points", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/users/{userId}/points")]
+pub async fn get_balance(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let found = state.view_points.balance(user.0, UserId(path.into_inner())).await?;
+    Ok(HttpResponse::Ok().json(BalanceResponse::from(found)))
+}
+
+/// Charge points. Concurrent charges all land: a lost optimistic race is retried inside the server.
+#[utoipa::path(
+    tag = "points",
+    request_body = ChargeRequest,
+    params(
+        ("userId" = i64, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; a repeat within 24 h returns the first response"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = BalanceResponse),
+        (status = 400, description = "VALIDATION_FAILED: amount not an integer 1-10,000,000, or a bad Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "BALANCE_LIMIT_EXCEEDED, CONCURRENT_MODIFICATION (retries exhausted) or IDEMPOTENCY_KEY_IN_FLIGHT", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/users/{userId}/points/charge")]
+pub async fn charge(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i64>,
+    req: HttpRequest,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = UserId(path.into_inner());
+    idempotent(&state, &req, user.0, "charge", &body, StatusCode::OK, || async {
+        let input: ChargeRequest = from_json(body.clone())?;
+        let balance = state.charge_points.execute(user.0, owner, input.amount).await?;
+        Ok(BalanceResponse::from(balance))
+    })
+    .await
+}
+
+/// The caller's point history, newest first.
+#[utoipa::path(
+    tag = "points",
+    params(("userId" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PointHistory),
+        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/users/{userId}/points/history")]
+pub async fn history(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let entries = state.view_points.history(user.0, UserId(path.into_inner())).await?;
+    Ok(HttpResponse::Ok().json(PointHistory {
+        entries: entries.into_iter().map(Into::into).collect(),
+    }))
+}

@@ -1,0 +1,46 @@
+use actix_web::{get, post, web, HttpResponse};
+use domain::ConcertId;
+
+use crate::dto::{Problem, QueueTokenResponse};
+use crate::extract::{AuthUser, QueueTokenHeader};
+use crate::{ApiError, AppState};
+
+/// Join a concert's waiting line, or get back the live token already held.
+#[utoipa::path(
+    tag = "queue",
+    params(("concertId" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "a new token", body = QueueTokenResponse),
+        (status = 200, description = "the caller's live (WAITING or ACTIVE) token for the concert", body = QueueTokenResponse),
+        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/concerts/{concertId}/queue/tokens")]
+pub async fn join_queue(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (view, created) = state.join_queue.execute(user.0, ConcertId(path.into_inner())).await?;
+    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    Ok(response.json(QueueTokenResponse::from(view)))
+}
+
+/// Poll a queue token (any status).
+#[utoipa::path(
+    tag = "queue",
+    params(("X-Queue-Token" = String, Header)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = QueueTokenResponse),
+        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "QUEUE_TOKEN_INVALID: missing, unknown or someone else's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/queue/tokens/current")]
+pub async fn current_token(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    queue_token: QueueTokenHeader,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.view_queue_token.execute(user.0, queue_token.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(QueueTokenResponse::from(view)))
+}

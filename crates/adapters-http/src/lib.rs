@@ -1,0 +1,21 @@
+//! The HTTP adapter: actix-web handlers, DTOs, extractors, the contract's
+//! error mapping, telemetry and the OpenAPI document.
+
+mod dto;
+mod error;
+mod extract;
+mod handlers;
+mod idempotent;
+mod metrics;
+mod openapi;
+mod routes;
+mod security;
+mod state;
+mod telemetry;
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+pub use openapi::ApiDoc;
+pub use routes::configure;
+pub use security::{Argon2Hasher, JwtAccessTokens};
+pub use state::{AppState, Readiness};

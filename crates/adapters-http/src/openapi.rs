@@ -1,0 +1,53 @@
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto::*;
+use crate::handlers::{concerts, ops, payments, points, queue, reservations, users};
+
+/// The OpenAPI document of the whole contract, served at `/api-docs/openapi.json`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Concert reservation service",
+        description = "Sign up, queue for a concert, hold a seat and pay with points.\n\n\
+Choices where the contract is silent:\n\
+- Every error is application/problem+json with a `code`. A non-integer id in a path is 404 NOT_FOUND; an unknown route is 404 NOT_FOUND; a JSON body over 16 KiB is 413 PAYLOAD_TOO_LARGE; a body that is not `application/json` is 400 VALIDATION_FAILED.\n\
+- 429 TOO_MANY_ATTEMPTS carries `Retry-After` (seconds). A successful login clears the failure count.\n\
+- The seat map and seat holds answer 404 for a schedule or seat that does not exist before looking at the queue token.\n\
+- Idempotency-Key: requests are the same when method, path and JSON body (keys sorted) are; 2xx and 4xx answers are kept and replayed, a 5xx releases the key so a retry runs again; a claim left in flight for 60 s by a crashed request may be taken over.\n\
+- Point history `amount` is signed: PAYMENT entries are negative, so the balance is the sum of the amounts.\n\
+- Timestamps have millisecond precision.",
+        version = "1.0.0"
+    ),
+    paths(
+        users::sign_up, users::log_in,
+        concerts::create_concert, concerts::list_concerts, concerts::list_schedules, concerts::seat_map,
+        queue::join_queue, queue::current_token,
+        reservations::hold_seat, reservations::list_reservations, reservations::get_reservation, reservations::cancel_reservation,
+        points::get_balance, points::charge, points::history,
+        payments::pay,
+        ops::live, ops::ready, ops::metrics,
+    ),
+    components(schemas(
+        Problem, Credentials, UserCreated, AccessTokenResponse,
+        NewConcertRequest, NewScheduleRequest, ConcertCreated, ScheduleCreated, ConcertSummary, ConcertList,
+        ScheduleList, ScheduleSummary, SeatMapResponse, SeatView, QueueTokenResponse,
+        HoldRequest, ReservationResponse, ReservationList,
+        ChargeRequest, BalanceResponse, PointHistory, PointEntryView, PaymentRequest, PaymentResponse,
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}

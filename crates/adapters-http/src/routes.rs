@@ -1,0 +1,69 @@
+use actix_web::{error, middleware, web, HttpRequest, HttpResponse, ResponseError};
+use domain::DomainError;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::handlers::{concerts, ops, payments, points, queue, reservations, users};
+use crate::telemetry::telemetry;
+use crate::{ApiDoc, ApiError, AppState};
+
+/// The contract's body limit.
+pub const MAX_JSON_BYTES: usize = 16 * 1024;
+
+/// Registers every route, extractor configuration and the telemetry middleware.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(state)
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(MAX_JSON_BYTES)
+                    .error_handler(|err, _req| json_error(err)),
+            )
+            .app_data(web::PathConfig::default().error_handler(|err, _req| {
+                // Ids are integers: anything else names nothing that exists.
+                ApiError::from(DomainError::not_found(format!("no such resource: {err}"))).into()
+            }))
+            .service(
+                web::scope("")
+                    .wrap(middleware::from_fn(telemetry))
+                    .service(users::sign_up)
+                    .service(users::log_in)
+                    .service(concerts::create_concert)
+                    .service(concerts::list_concerts)
+                    .service(concerts::list_schedules)
+                    .service(concerts::seat_map)
+                    .service(queue::join_queue)
+                    .service(queue::current_token)
+                    .service(reservations::hold_seat)
+                    .service(reservations::list_reservations)
+                    .service(reservations::get_reservation)
+                    .service(reservations::cancel_reservation)
+                    .service(points::get_balance)
+                    .service(points::charge)
+                    .service(points::history)
+                    .service(payments::pay)
+                    .service(ops::live)
+                    .service(ops::ready)
+                    .service(ops::metrics)
+                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", ApiDoc::openapi()))
+                    .default_service(web::to(not_found)),
+            );
+    }
+}
+
+fn json_error(err: error::JsonPayloadError) -> actix_web::Error {
+    let api = match &err {
+        error::JsonPayloadError::Overflow { .. } | error::JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge(format!("JSON bodies are limited to {MAX_JSON_BYTES} bytes"))
+        }
+        error::JsonPayloadError::ContentType => {
+            ApiError::from(DomainError::validation("expected Content-Type: application/json"))
+        }
+        other => ApiError::from(DomainError::validation(format!("malformed JSON: {other}"))),
+    };
+    error::InternalError::from_response(err, api.error_response()).into()
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    ApiError::RouteNotFound(format!("no route for {} {}", req.method(), req.path())).error_response()
+}

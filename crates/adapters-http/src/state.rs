@@ -1,0 +1,37 @@
+use std::sync::Arc;
+
+use application::{
+    Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue, ListConcerts,
+    ListSchedules, LogIn, PayReservation, RegisterUser, ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap,
+};
+use async_trait::async_trait;
+
+use crate::Metrics;
+
+/// Whether the stores this instance needs answer right now.
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    async fn ready(&self) -> bool;
+}
+
+/// Everything a handler may call: one use case per user intent.
+pub struct AppState {
+    pub register_user: RegisterUser,
+    pub log_in: LogIn,
+    pub authenticate: Authenticate,
+    pub create_concert: CreateConcert,
+    pub list_concerts: ListConcerts,
+    pub list_schedules: ListSchedules,
+    pub join_queue: JoinQueue,
+    pub view_queue_token: ViewQueueToken,
+    pub view_seat_map: ViewSeatMap,
+    pub hold_seat: HoldSeat,
+    pub view_reservations: ViewReservations,
+    pub cancel_reservation: CancelReservation,
+    pub view_points: ViewPoints,
+    pub charge_points: ChargePoints,
+    pub pay_reservation: PayReservation,
+    pub idempotency: Idempotency,
+    pub readiness: Arc<dyn Readiness>,
+    pub metrics: Metrics,
+}

@@ -1,0 +1,83 @@
+use std::sync::Arc;
+
+use domain::idempotency::{IdempotencyKey, IdempotencyScope, IdempotencyStart, StoredResponse};
+use domain::ports::{Clock, IdempotencyStore};
+use domain::{DomainError, UserId};
+
+/// Idempotency-Key handling for the money endpoints: claim the key, run the
+/// request once, keep its answer for repeats.
+pub struct Idempotency {
+    pub store: Arc<dyn IdempotencyStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Idempotency {
+    /// Claims `key` for this request, or returns the answer to replay.
+    pub async fn start(
+        &self,
+        user_id: UserId,
+        endpoint: &'static str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<(IdempotencyScope, IdempotencyStart), DomainError> {
+        let scope = IdempotencyScope {
+            user_id,
+            endpoint,
+            key: IdempotencyKey::parse(key)?,
+        };
+        let start = self.store.start(&scope, request_hash, self.clock.now()).await?;
+        Ok((scope, start))
+    }
+
+    /// Keeps the answer of a request that ran to a definite outcome; a server
+    /// failure (5xx) releases the key instead, so that the retry runs again.
+    pub async fn finish(&self, scope: &IdempotencyScope, response: StoredResponse) {
+        let result = if response.status >= 500 {
+            self.store.release(scope).await
+        } else {
+            self.store.complete(scope, &response).await
+        };
+        if let Err(error) = result {
+            tracing::warn!(%error, "idempotency record could not be finished");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ports::{MockClock, MockIdempotencyStore};
+
+    fn use_case(store: MockIdempotencyStore) -> Idempotency {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(chrono::Utc::now);
+        Idempotency {
+            store: Arc::new(store),
+            clock: Arc::new(clock),
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_key_is_refused_before_the_store() {
+        let err = use_case(MockIdempotencyStore::new())
+            .start(UserId(1), "charge", "has space", "h")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Validation(_)));
+    }
+
+    #[tokio::test]
+    async fn server_failures_release_definite_answers_complete() {
+        let mut store = MockIdempotencyStore::new();
+        store.expect_release().times(1).returning(|_| Ok(()));
+        store.expect_complete().times(1).returning(|_, _| Ok(()));
+        let uc = use_case(store);
+        let scope = IdempotencyScope {
+            user_id: UserId(1),
+            endpoint: "payment",
+            key: IdempotencyKey::parse("k").unwrap(),
+        };
+        uc.finish(&scope, StoredResponse { status: 503, body: "{}".into() }).await;
+        uc.finish(&scope, StoredResponse { status: 409, body: "{}".into() }).await;
+    }
+}

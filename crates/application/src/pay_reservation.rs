@@ -1,0 +1,214 @@
+use std::sync::Arc;
+
+use domain::payment::{Payment, PaymentDecision};
+use domain::points::{BalanceChange, PointEntryKind};
+use domain::ports::{Clock, PaymentStore, PointStore, QueueStore, ReservationStore};
+use domain::{DomainError, ReservationId, UserId, Won};
+
+use crate::view_reservations::owned;
+use crate::{QueueGuard, RetryPolicy};
+
+/// Pays a held reservation from the point balance. The decision is applied by
+/// the payment store in one transaction; a lost balance race is retried.
+pub struct PayReservation {
+    pub reservations: Arc<dyn ReservationStore>,
+    pub points: Arc<dyn PointStore>,
+    pub payments: Arc<dyn PaymentStore>,
+    pub queue: Arc<dyn QueueStore>,
+    pub guard: Arc<QueueGuard>,
+    pub clock: Arc<dyn Clock>,
+    pub retry: RetryPolicy,
+}
+
+impl PayReservation {
+    #[tracing::instrument(skip(self, queue_token))]
+    pub async fn execute(
+        &self,
+        user_id: UserId,
+        queue_token: Option<&str>,
+        reservation_id: ReservationId,
+    ) -> Result<Payment, DomainError> {
+        let reservation = owned(self.reservations.find(reservation_id).await?, user_id, reservation_id)?;
+        self.guard.check(user_id, queue_token, reservation.concert_id).await?;
+        let payment = self
+            .retry
+            .run(|| async {
+                // Re-read on every attempt: a racing payment may have confirmed it.
+                let reservation = owned(self.reservations.find(reservation_id).await?, user_id, reservation_id)?;
+                let now = self.clock.now();
+                reservation.ensure_payable(now)?;
+                let balance = self.points.balance(user_id).await?;
+                let debit = BalanceChange {
+                    user_id,
+                    expected_version: balance.version,
+                    kind: PointEntryKind::Payment,
+                    delta: Won(-reservation.price.0),
+                    new_amount: balance.after_debit(reservation.price)?,
+                    at: now,
+                };
+                self.payments.pay(&PaymentDecision::new(&reservation, debit)).await
+            })
+            .await?;
+        // The payment store already ended a database-held token in its
+        // transaction; a queue elsewhere (Redis) is told after the commit, and
+        // if that fails the token lapses by its TTL while the payment stands.
+        if let Err(error) = self
+            .queue
+            .expire_active(user_id, reservation.concert_id, payment.paid_at)
+            .await
+        {
+            tracing::warn!(%error, "payment committed but the queue token could not be expired");
+        }
+        Ok(payment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+    use domain::points::Balance;
+    use domain::ports::{MockClock, MockPaymentStore, MockPointStore, MockQueueStore, MockReservationStore};
+    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::reservation::{Reservation, ReservationStatus};
+    use domain::{ConcertId, PaymentId, ScheduleId, SeatId};
+
+    fn reservation(status: ReservationStatus, expires_in: i64) -> Reservation {
+        Reservation {
+            id: ReservationId(5),
+            user_id: UserId(1),
+            concert_id: ConcertId(2),
+            schedule_id: ScheduleId(3),
+            seat_id: SeatId(4),
+            seat_number: 4,
+            seat_version: 1,
+            price: Won(30_000),
+            status,
+            expires_at: Utc::now() + Duration::seconds(expires_in),
+            created_at: Utc::now(),
+        }
+    }
+
+    fn active_queue() -> MockQueueStore {
+        let mut queue = MockQueueStore::new();
+        queue.expect_find().returning(|token, _| {
+            Ok(Some(QueueTicket {
+                token: QueueToken(token.into()),
+                user_id: UserId(1),
+                concert_id: ConcertId(2),
+                status: QueueStatus::Active,
+                position: 0,
+                expires_at: None,
+                admission_rate: None,
+            }))
+        });
+        queue
+    }
+
+    fn use_case(
+        found: Reservation,
+        balance: i64,
+        payments: MockPaymentStore,
+        mut queue: MockQueueStore,
+        expire_calls: usize,
+    ) -> PayReservation {
+        let mut reservations = MockReservationStore::new();
+        reservations.expect_find().returning(move |_| Ok(Some(found.clone())));
+        let mut points = MockPointStore::new();
+        points.expect_balance().returning(move |user_id| {
+            Ok(Balance {
+                user_id,
+                amount: Won(balance),
+                version: 3,
+            })
+        });
+        queue.expect_expire_active().times(expire_calls).returning(|_, _, _| Ok(()));
+        let queue: Arc<dyn QueueStore> = Arc::new(queue);
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        PayReservation {
+            reservations: Arc::new(reservations),
+            points: Arc::new(points),
+            payments: Arc::new(payments),
+            guard: Arc::new(QueueGuard {
+                queue: queue.clone(),
+                clock: clock.clone(),
+            }),
+            queue,
+            clock,
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base_delay: std::time::Duration::from_micros(1),
+                max_delay: std::time::Duration::from_micros(2),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn one_decision_debits_the_price_then_expires_the_token() {
+        let mut payments = MockPaymentStore::new();
+        payments
+            .expect_pay()
+            .withf(|d| {
+                d.amount == Won(30_000)
+                    && d.debit.new_amount == Won(20_000)
+                    && d.debit.delta == Won(-30_000)
+                    && d.debit.expected_version == 3
+                    && d.seat_id == SeatId(4)
+            })
+            .times(1)
+            .returning(|d| {
+                Ok(Payment {
+                    id: PaymentId(1),
+                    reservation_id: d.reservation_id,
+                    amount: d.amount,
+                    balance_after: d.debit.new_amount,
+                    paid_at: d.paid_at,
+                })
+            });
+        let uc = use_case(reservation(ReservationStatus::Held, 60), 50_000, payments, active_queue(), 1);
+        let payment = uc.execute(UserId(1), Some("t"), ReservationId(5)).await.unwrap();
+        assert_eq!(payment.balance_after, Won(20_000));
+    }
+
+    #[tokio::test]
+    async fn refusals_change_nothing() {
+        let cases = [
+            (reservation(ReservationStatus::Held, 60), 29_999, "INSUFFICIENT"),
+            (reservation(ReservationStatus::Held, -1), 50_000, "EXPIRED"),
+            (reservation(ReservationStatus::Confirmed, 60), 50_000, "NOT_PAYABLE"),
+        ];
+        for (found, balance, what) in cases {
+            // No pay() expectation: calling the store would panic the mock.
+            let uc = use_case(found, balance, MockPaymentStore::new(), active_queue(), 0);
+            let err = uc.execute(UserId(1), Some("t"), ReservationId(5)).await.unwrap_err();
+            let ok = match what {
+                "INSUFFICIENT" => matches!(err, DomainError::InsufficientBalance { .. }),
+                "EXPIRED" => err == DomainError::ReservationExpired,
+                _ => matches!(err, DomainError::ReservationNotPayable(_)),
+            };
+            assert!(ok, "{what}: {err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_midway_is_reported_and_the_token_kept() {
+        let mut payments = MockPaymentStore::new();
+        payments
+            .expect_pay()
+            .returning(|_| Err(DomainError::Unavailable("connection reset".into())));
+        let uc = use_case(reservation(ReservationStatus::Held, 60), 50_000, payments, active_queue(), 0);
+        let err = uc.execute(UserId(1), Some("t"), ReservationId(5)).await.unwrap_err();
+        assert!(matches!(err, DomainError::Unavailable(_)));
+    }
+
+    #[tokio::test]
+    async fn someone_elses_reservation_is_not_found() {
+        let mut found = reservation(ReservationStatus::Held, 60);
+        found.user_id = UserId(9);
+        let uc = use_case(found, 50_000, MockPaymentStore::new(), MockQueueStore::new(), 0);
+        let err = uc.execute(UserId(1), Some("t"), ReservationId(5)).await.unwrap_err();
+        assert!(matches!(err, DomainError::NotFound(_)));
+    }
+}

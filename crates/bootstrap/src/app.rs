@@ -1,0 +1,243 @@
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use adapters_db::{
+    DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore, DbPointStore,
+    DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
+};
+use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
+use application::{
+    AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue,
+    ListConcerts, ListSchedules, LogIn, PayReservation, QueueGuard, RegisterUser, RetryPolicy, SweepHolds,
+    ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap,
+};
+use async_trait::async_trait;
+use domain::ports::{Clock, ConcertRepository, QueueStore, ReservationStore};
+use domain::queue::QueuePolicy;
+use domain::reservation::HoldPolicy;
+use domain::user::LoginThrottle;
+use rand::RngCore;
+use tokio::sync::watch;
+
+use crate::clock::SystemClock;
+use crate::jobs::{spawn_job, Job};
+use crate::seed::seed_demo_catalogue;
+use crate::Settings;
+
+/// A built application: bound to its port, jobs started, ready to serve.
+pub struct Application {
+    port: u16,
+    server: Server,
+    stop_jobs: watch::Sender<bool>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Opens the database and brings its schema up to date.
+pub async fn run_migrations(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = adapters_db::connect(&settings.database.url, settings.database.max_connections).await?;
+    adapters_db::migrate(&db).await?;
+    Ok(db)
+}
+
+struct DbReadiness(DatabaseConnection);
+
+#[async_trait]
+impl Readiness for DbReadiness {
+    async fn ready(&self) -> bool {
+        tokio::time::timeout(Duration::from_secs(2), adapters_db::ping(&self.0))
+            .await
+            .unwrap_or(false)
+    }
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = run_migrations(&settings).await?;
+        let jwt_secret = match &settings.auth.jwt_secret {
+            Some(secret) => secret.expose().to_owned(),
+            None => adapters_db::load_or_create_secret(&db, "jwt_secret", random_secret).await?,
+        };
+
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let users = Arc::new(DbUserRepository { db: db.clone() });
+        let concerts: Arc<dyn ConcertRepository> = Arc::new(DbConcertRepository { db: db.clone() });
+        let seats = Arc::new(DbSeatRepository { db: db.clone() });
+        let queue: Arc<dyn QueueStore> = Arc::new(DbQueueStore { db: db.clone() });
+        let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore { db: db.clone() });
+        let points = Arc::new(DbPointStore { db: db.clone() });
+        let hasher = Arc::new(Argon2Hasher);
+        let tokens = Arc::new(JwtAccessTokens::new(jwt_secret.as_bytes(), settings.auth.access_ttl_secs));
+        let queue_policy = QueuePolicy {
+            max_active: settings.queue.max_active_per_concert,
+            active_ttl: chrono::Duration::seconds(settings.queue.active_ttl_secs as i64),
+        };
+        let guard = Arc::new(QueueGuard {
+            queue: queue.clone(),
+            clock: clock.clone(),
+        });
+
+        if settings.demo.seed {
+            seed_demo_catalogue(&db, concerts.as_ref(), clock.now()).await?;
+        }
+
+        let state = web::Data::new(AppState {
+            register_user: RegisterUser {
+                users: users.clone(),
+                hasher: hasher.clone(),
+                clock: clock.clone(),
+            },
+            log_in: LogIn {
+                users,
+                hasher,
+                attempts: Arc::new(DbLoginAttempts { db: db.clone() }),
+                tokens: tokens.clone(),
+                clock: clock.clone(),
+                throttle: LoginThrottle::default(),
+            },
+            authenticate: Authenticate {
+                tokens,
+                clock: clock.clone(),
+            },
+            create_concert: CreateConcert {
+                concerts: concerts.clone(),
+                admin_key: settings.admin.api_key.as_ref().map(|k| k.expose().to_owned()),
+            },
+            list_concerts: ListConcerts {
+                concerts: concerts.clone(),
+            },
+            list_schedules: ListSchedules {
+                concerts: concerts.clone(),
+                clock: clock.clone(),
+            },
+            join_queue: JoinQueue {
+                concerts: concerts.clone(),
+                queue: queue.clone(),
+                clock: clock.clone(),
+                policy: queue_policy,
+            },
+            view_queue_token: ViewQueueToken {
+                queue: queue.clone(),
+                clock: clock.clone(),
+                policy: queue_policy,
+            },
+            view_seat_map: ViewSeatMap {
+                concerts: concerts.clone(),
+                seats: seats.clone(),
+                guard: guard.clone(),
+                clock: clock.clone(),
+            },
+            hold_seat: HoldSeat {
+                concerts,
+                seats,
+                reservations: reservations.clone(),
+                guard: guard.clone(),
+                clock: clock.clone(),
+                policy: HoldPolicy {
+                    hold_ttl: chrono::Duration::seconds(settings.reservation.hold_ttl_secs as i64),
+                    max_holds_per_user: settings.reservation.max_holds_per_user,
+                },
+            },
+            view_reservations: ViewReservations {
+                reservations: reservations.clone(),
+                clock: clock.clone(),
+            },
+            cancel_reservation: CancelReservation {
+                reservations: reservations.clone(),
+                clock: clock.clone(),
+            },
+            view_points: ViewPoints { points: points.clone() },
+            charge_points: ChargePoints {
+                points: points.clone(),
+                clock: clock.clone(),
+                retry: RetryPolicy::default(),
+            },
+            pay_reservation: PayReservation {
+                reservations: reservations.clone(),
+                points,
+                payments: Arc::new(DbPaymentStore { db: db.clone() }),
+                queue: queue.clone(),
+                guard,
+                clock: clock.clone(),
+                retry: RetryPolicy::default(),
+            },
+            idempotency: Idempotency {
+                store: Arc::new(DbIdempotencyStore { db: db.clone() }),
+                clock: clock.clone(),
+            },
+            readiness: Arc::new(DbReadiness(db)),
+            metrics: Metrics::new(),
+        });
+
+        let (stop_jobs, stopped) = watch::channel(false);
+        let admitter = Arc::new(AdmitQueues {
+            queue,
+            clock: clock.clone(),
+            policy: queue_policy,
+        });
+        let metrics = state.metrics.clone();
+        let sweeper = Arc::new(SweepHolds {
+            reservations,
+            clock,
+            batch: 500,
+        });
+        let jobs = vec![
+            spawn_job(
+                Job::new("queue-admitter", settings.queue.admit_interval_ms),
+                stopped.clone(),
+                move || {
+                    let (admitter, metrics) = (admitter.clone(), metrics.clone());
+                    async move {
+                        let admitted = admitter.tick().await?;
+                        metrics.queue_admitted.set(admitted as i64);
+                        Ok(admitted)
+                    }
+                },
+            ),
+            spawn_job(
+                Job::new("hold-sweeper", settings.reservation.sweep_interval_ms),
+                stopped,
+                move || {
+                    let sweeper = sweeper.clone();
+                    async move { sweeper.tick().await }
+                },
+            ),
+        ];
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || App::new().configure(adapters_http::configure(state.clone())))
+            .listen(listener)?
+            .shutdown_timeout(30)
+            .run();
+        Ok(Self {
+            port,
+            server,
+            stop_jobs,
+            jobs,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT: in-flight requests drain, then jobs stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = self.stop_jobs.send(true);
+        for job in self.jobs {
+            let _ = job.await;
+        }
+        tracing::info!("stopped");
+        result
+    }
+}

@@ -1,0 +1,12 @@
+//! Wiring: configuration, telemetry, adapters into use cases, background
+//! jobs and the HTTP server. The `concert-server` binary is a thin CLI on top.
+
+mod app;
+mod clock;
+mod jobs;
+mod seed;
+mod settings;
+pub mod telemetry;
+
+pub use app::{run_migrations, Application};
+pub use settings::{QueueBackend, Settings, SettingsError};

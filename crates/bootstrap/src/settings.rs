@@ -1,0 +1,187 @@
+//! Configuration: built-in defaults, then `config/local.toml` if present,
+//! then `APP__SECTION__KEY` environment variables.
+
+use std::fmt;
+
+use config::{Config, Environment, File};
+use serde::Deserialize;
+
+/// A value that must never be printed (logs, panics, debug output).
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub admin: AdminSettings,
+    pub queue: QueueSettings,
+    pub reservation: ReservationSettings,
+    pub demo: DemoSettings,
+    pub redis: RedisSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://path` or `postgres://…`.
+    pub url: String,
+    /// Pool size per instance (PostgreSQL; SQLite always uses one connection).
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// Unset: generated once and kept in the database.
+    pub jwt_secret: Option<Secret>,
+    pub access_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    /// Unset: admin endpoints refuse every request.
+    pub api_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueBackend {
+    Database,
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueueSettings {
+    pub max_active_per_concert: u32,
+    pub active_ttl_secs: u64,
+    pub admit_interval_ms: u64,
+    pub backend: QueueBackend,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReservationSettings {
+    pub hold_ttl_secs: u64,
+    pub max_holds_per_user: u32,
+    /// How often the background sweeper writes lapsed holds down.
+    pub sweep_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DemoSettings {
+    pub seed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    pub url: String,
+    pub key_prefix: String,
+}
+
+/// Why the configuration was refused; each names the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+const DEFAULTS: &[(&str, &str)] = &[
+    ("server.host", "127.0.0.1"),
+    ("server.port", "8080"),
+    ("database.url", "sqlite://data/concert.db"),
+    ("database.max_connections", "10"),
+    ("auth.access_ttl_secs", "3600"),
+    ("queue.max_active_per_concert", "100"),
+    ("queue.active_ttl_secs", "600"),
+    ("queue.admit_interval_ms", "1000"),
+    ("queue.backend", "database"),
+    ("reservation.hold_ttl_secs", "300"),
+    ("reservation.max_holds_per_user", "4"),
+    ("reservation.sweep_interval_ms", "1000"),
+    ("demo.seed", "true"),
+    ("redis.url", "redis://127.0.0.1:6379"),
+    ("redis.key_prefix", "concert:"),
+];
+
+impl Settings {
+    /// Loads the layered configuration from the working directory and environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let mut builder = Config::builder();
+        for (key, value) in DEFAULTS {
+            builder = builder.set_default(*key, *value)?;
+        }
+        let settings: Settings = builder
+            .add_source(File::with_name("config/local").required(false))
+            .add_source(
+                Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        settings.validated()
+    }
+
+    /// Checks what types alone cannot; empty secrets count as unset.
+    pub fn validated(mut self) -> Result<Self, SettingsError> {
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(SettingsError::Invalid {
+                key: "database.url",
+                reason: format!("unsupported scheme in '{url}'; use sqlite://path or postgres://…"),
+            });
+        }
+        let positive = [
+            ("queue.max_active_per_concert", u64::from(self.queue.max_active_per_concert)),
+            ("queue.active_ttl_secs", self.queue.active_ttl_secs),
+            ("queue.admit_interval_ms", self.queue.admit_interval_ms),
+            ("reservation.hold_ttl_secs", self.reservation.hold_ttl_secs),
+            ("reservation.max_holds_per_user", u64::from(self.reservation.max_holds_per_user)),
+            ("reservation.sweep_interval_ms", self.reservation.sweep_interval_ms),
+            ("auth.access_ttl_secs", self.auth.access_ttl_secs),
+            ("database.max_connections", u64::from(self.database.max_connections)),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(SettingsError::Invalid {
+                key,
+                reason: "must be greater than 0".into(),
+            });
+        }
+        if self.queue.backend == QueueBackend::Redis {
+            return Err(SettingsError::Invalid {
+                key: "queue.backend",
+                reason: "the redis backend is not available in this build yet; use database".into(),
+            });
+        }
+        self.auth.jwt_secret = self.auth.jwt_secret.filter(|s| !s.expose().is_empty());
+        self.admin.api_key = self.admin.api_key.filter(|s| !s.expose().is_empty());
+        Ok(self)
+    }
+}

@@ -1,0 +1,19 @@
+//! The concert reservation domain: entities, value objects, policies and the
+//! ports the outside world implements. Pure logic: no I/O, no framework types.
+
+pub mod concert;
+pub mod error;
+pub mod ids;
+pub mod idempotency;
+pub mod money;
+pub mod payment;
+pub mod points;
+pub mod ports;
+pub mod queue;
+pub mod reservation;
+pub mod seat;
+pub mod user;
+
+pub use error::DomainError;
+pub use ids::{ConcertId, PaymentId, ReservationId, ScheduleId, SeatId, UserId};
+pub use money::Won;

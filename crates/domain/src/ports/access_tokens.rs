@@ -1,0 +1,18 @@
+use chrono::{DateTime, Utc};
+
+use crate::{DomainError, UserId};
+
+/// A signed access token and how many seconds it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedAccessToken {
+    pub token: String,
+    pub expires_in_secs: u64,
+}
+
+/// Issues and verifies signed access tokens.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait AccessTokens: Send + Sync {
+    fn issue(&self, user_id: UserId, now: DateTime<Utc>) -> Result<IssuedAccessToken, DomainError>;
+    /// [`DomainError::Unauthenticated`] for a malformed, forged or expired token.
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<UserId, DomainError>;
+}

@@ -1,0 +1,7 @@
+use chrono::{DateTime, Utc};
+
+/// The time source; passed in so that expiry logic is tested without sleeping.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}

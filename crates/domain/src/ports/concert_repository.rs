@@ -1,0 +1,23 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::concert::{Concert, CreatedConcert, NewConcert, Schedule, ScheduleAvailability};
+use crate::{ConcertId, DomainError, ScheduleId};
+
+/// The catalogue: concerts, schedules and the seats they are created with.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ConcertRepository: Send + Sync {
+    /// Creates the concert, its schedules and every seat in one transaction.
+    async fn create(&self, concert: &NewConcert) -> Result<CreatedConcert, DomainError>;
+    async fn list(&self) -> Result<Vec<Concert>, DomainError>;
+    async fn exists(&self, id: ConcertId) -> Result<bool, DomainError>;
+    async fn is_empty(&self) -> Result<bool, DomainError>;
+    /// Schedules starting after `now`, earliest first, with their free seats at `now`.
+    async fn upcoming_schedules(
+        &self,
+        id: ConcertId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ScheduleAvailability>, DomainError>;
+    async fn find_schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, DomainError>;
+}

@@ -1,0 +1,13 @@
+use async_trait::async_trait;
+
+use crate::user::Password;
+use crate::DomainError;
+
+/// A slow, salted password hash. Async because hashing is deliberately
+/// expensive and must not block the request executor.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &Password) -> Result<String, DomainError>;
+    async fn verify(&self, password: &Password, hash: &str) -> Result<bool, DomainError>;
+}

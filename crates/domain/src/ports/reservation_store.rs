@@ -1,0 +1,23 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::reservation::{NewHold, Reservation};
+use crate::{DomainError, ReservationId, UserId};
+
+/// Seat holds. Each change touches the reservation and its seat in one transaction.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ReservationStore: Send + Sync {
+    /// Takes the seat if its version is still `hold.seat_version` and the user
+    /// holds fewer than the limit; [`DomainError::SeatUnavailable`] if someone else won.
+    async fn hold(&self, hold: &NewHold) -> Result<Reservation, DomainError>;
+    /// Unexpired HELD reservations of the user at `now`.
+    async fn live_holds(&self, user_id: UserId, now: DateTime<Utc>) -> Result<u32, DomainError>;
+    /// The user's reservations, newest first.
+    async fn list_of(&self, user_id: UserId) -> Result<Vec<Reservation>, DomainError>;
+    async fn find(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError>;
+    /// HELD → CANCELLED and the seat freed, if still HELD and unexpired at `now`.
+    async fn cancel(&self, id: ReservationId, now: DateTime<Utc>) -> Result<Reservation, DomainError>;
+    /// Marks up to `limit` lapsed holds EXPIRED and frees their seats; returns how many.
+    async fn expire_lapsed(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, DomainError>;
+}

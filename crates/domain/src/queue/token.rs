@@ -1,0 +1,47 @@
+use chrono::{DateTime, Utc};
+
+use super::AdmissionRate;
+use crate::{ConcertId, UserId};
+
+/// An opaque, unguessable queue token (at least 128 random bits, hex encoded).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QueueToken(pub String);
+
+impl QueueToken {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where a token stands in its concert's line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueStatus {
+    Waiting,
+    Active,
+    Expired,
+}
+
+impl QueueStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "WAITING",
+            Self::Active => "ACTIVE",
+            Self::Expired => "EXPIRED",
+        }
+    }
+}
+
+/// A token as read at one moment: status already accounts for the ACTIVE
+/// window's end, and `position` is 1 for the head of the line, 0 when not WAITING.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueTicket {
+    pub token: QueueToken,
+    pub user_id: UserId,
+    pub concert_id: ConcertId,
+    pub status: QueueStatus,
+    pub position: u64,
+    /// End of the ACTIVE window; `None` while WAITING.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Admissions per second recently observed for this concert, if any.
+    pub admission_rate: Option<AdmissionRate>,
+}

@@ -1,0 +1,231 @@
+use chrono::{DateTime, Duration, Utc};
+
+use crate::concert::Schedule;
+use crate::seat::{Seat, SeatStatus};
+use crate::{ConcertId, DomainError, ReservationId, ScheduleId, SeatId, UserId, Won};
+
+/// The life of a hold: HELD → CONFIRMED (paid), EXPIRED (unpaid in time) or CANCELLED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservationStatus {
+    Held,
+    Confirmed,
+    Expired,
+    Cancelled,
+}
+
+impl ReservationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Held => "HELD",
+            Self::Confirmed => "CONFIRMED",
+            Self::Expired => "EXPIRED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+/// A user's hold on one seat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub id: ReservationId,
+    pub user_id: UserId,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
+    pub seat_id: SeatId,
+    pub seat_number: u32,
+    /// The seat's version right after this hold took it; releasing or selling
+    /// the seat is checked against it, so a stale hold never touches a re-held seat.
+    pub seat_version: i64,
+    pub price: Won,
+    /// The stored state; see [`Reservation::status_at`] for the state at a moment.
+    pub status: ReservationStatus,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Reservation {
+    /// A HELD reservation past its expiry is EXPIRED, swept or not.
+    pub fn status_at(&self, now: DateTime<Utc>) -> ReservationStatus {
+        match self.status {
+            ReservationStatus::Held if self.expires_at <= now => ReservationStatus::Expired,
+            status => status,
+        }
+    }
+
+    pub fn ensure_cancellable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        match self.status_at(now) {
+            ReservationStatus::Held => Ok(()),
+            other => Err(DomainError::ReservationNotCancellable(other.as_str().to_owned())),
+        }
+    }
+
+    pub fn ensure_payable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        match self.status_at(now) {
+            ReservationStatus::Held => Ok(()),
+            ReservationStatus::Expired => Err(DomainError::ReservationExpired),
+            other => Err(DomainError::ReservationNotPayable(other.as_str().to_owned())),
+        }
+    }
+}
+
+/// How long a hold lasts and how many one user may have at once.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldPolicy {
+    pub hold_ttl: Duration,
+    pub max_holds_per_user: u32,
+}
+
+/// Everything the store needs to take a hold atomically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewHold {
+    pub user_id: UserId,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
+    pub seat_id: SeatId,
+    pub seat_number: u32,
+    pub price: Won,
+    /// The seat version the decision was made on; a different one means someone else won.
+    pub seat_version: i64,
+    /// The store re-checks the limit under a per-user lock, so racing holds of one user cannot pass it.
+    pub max_holds_per_user: u32,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl HoldPolicy {
+    /// Decides whether `user` may hold `seat` of `schedule` now.
+    pub fn decide(
+        &self,
+        user_id: UserId,
+        schedule: &Schedule,
+        seat: &Seat,
+        live_holds: u32,
+        now: DateTime<Utc>,
+    ) -> Result<NewHold, DomainError> {
+        if schedule.is_closed(now) {
+            return Err(DomainError::ScheduleClosed);
+        }
+        if seat.status_at(now) != SeatStatus::Available {
+            return Err(DomainError::SeatUnavailable(seat.seat_number as i64));
+        }
+        if live_holds >= self.max_holds_per_user {
+            return Err(DomainError::HoldLimitExceeded {
+                limit: self.max_holds_per_user,
+            });
+        }
+        Ok(NewHold {
+            user_id,
+            concert_id: schedule.concert_id,
+            schedule_id: schedule.id,
+            seat_id: seat.id,
+            seat_number: seat.seat_number,
+            price: seat.price,
+            seat_version: seat.version,
+            max_holds_per_user: self.max_holds_per_user,
+            now,
+            expires_at: now + self.hold_ttl,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    fn schedule(starts_in: i64) -> Schedule {
+        Schedule {
+            id: ScheduleId(3),
+            concert_id: ConcertId(2),
+            starts_at: now() + Duration::seconds(starts_in),
+            price: Won(50_000),
+            seat_count: 10,
+        }
+    }
+
+    fn seat(status: SeatStatus, hold_expires_in: Option<i64>) -> Seat {
+        Seat {
+            id: SeatId(9),
+            schedule_id: ScheduleId(3),
+            seat_number: 7,
+            price: Won(50_000),
+            status,
+            hold_expires_at: hold_expires_in.map(|s| now() + Duration::seconds(s)),
+            version: 4,
+        }
+    }
+
+    fn policy() -> HoldPolicy {
+        HoldPolicy {
+            hold_ttl: Duration::seconds(300),
+            max_holds_per_user: 2,
+        }
+    }
+
+    #[test]
+    fn free_seat_is_held_until_ttl() {
+        let hold = policy()
+            .decide(UserId(1), &schedule(3600), &seat(SeatStatus::Available, None), 1, now())
+            .unwrap();
+        assert_eq!(hold.expires_at, now() + Duration::seconds(300));
+        assert_eq!(hold.seat_version, 4);
+        assert_eq!(hold.concert_id, ConcertId(2));
+    }
+
+    #[test]
+    fn expired_hold_counts_as_free() {
+        let seat = seat(SeatStatus::Held, Some(0));
+        assert!(policy().decide(UserId(1), &schedule(3600), &seat, 0, now()).is_ok());
+    }
+
+    #[test]
+    fn refusals() {
+        let p = policy();
+        let s = schedule(3600);
+        assert_eq!(
+            p.decide(UserId(1), &s, &seat(SeatStatus::Held, Some(1)), 0, now()),
+            Err(DomainError::SeatUnavailable(7))
+        );
+        assert_eq!(
+            p.decide(UserId(1), &s, &seat(SeatStatus::Sold, None), 0, now()),
+            Err(DomainError::SeatUnavailable(7))
+        );
+        assert_eq!(
+            p.decide(UserId(1), &s, &seat(SeatStatus::Available, None), 2, now()),
+            Err(DomainError::HoldLimitExceeded { limit: 2 })
+        );
+        assert_eq!(
+            p.decide(UserId(1), &schedule(0), &seat(SeatStatus::Available, None), 0, now()),
+            Err(DomainError::ScheduleClosed)
+        );
+    }
+
+    #[test]
+    fn reservation_state_at_a_moment() {
+        let mut r = Reservation {
+            id: ReservationId(1),
+            user_id: UserId(1),
+            concert_id: ConcertId(1),
+            schedule_id: ScheduleId(1),
+            seat_id: SeatId(1),
+            seat_number: 1,
+            seat_version: 1,
+            price: Won(1),
+            status: ReservationStatus::Held,
+            expires_at: now(),
+            created_at: now(),
+        };
+        assert_eq!(r.status_at(now()), ReservationStatus::Expired);
+        assert_eq!(r.ensure_payable(now()), Err(DomainError::ReservationExpired));
+        assert!(r.ensure_cancellable(now()).is_err());
+        assert!(r.ensure_payable(now() - Duration::seconds(1)).is_ok());
+        r.status = ReservationStatus::Confirmed;
+        assert_eq!(
+            r.ensure_payable(now() - Duration::seconds(1)),
+            Err(DomainError::ReservationNotPayable("CONFIRMED".into()))
+        );
+    }
+}

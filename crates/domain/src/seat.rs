@@ -1,0 +1,70 @@
+use chrono::{DateTime, Utc};
+
+use crate::{ScheduleId, SeatId, Won};
+
+/// What a client sees of a seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatStatus {
+    Available,
+    Held,
+    Sold,
+}
+
+impl SeatStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Available => "AVAILABLE",
+            Self::Held => "HELD",
+            Self::Sold => "SOLD",
+        }
+    }
+}
+
+/// A seat as stored. `status` is the stored state; [`Seat::status_at`] is
+/// the truth at a moment, because a hold past its expiry frees the seat at once
+/// even before the sweeper has written that down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    pub id: SeatId,
+    pub schedule_id: ScheduleId,
+    pub seat_number: u32,
+    pub price: Won,
+    pub status: SeatStatus,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    /// Optimistic-lock version: every change bumps it.
+    pub version: i64,
+}
+
+impl Seat {
+    pub fn status_at(&self, now: DateTime<Utc>) -> SeatStatus {
+        match (self.status, self.hold_expires_at) {
+            (SeatStatus::Held, Some(until)) if until <= now => SeatStatus::Available,
+            (status, _) => status,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn expired_hold_reads_available() {
+        let now = Utc::now();
+        let mut seat = Seat {
+            id: SeatId(1),
+            schedule_id: ScheduleId(1),
+            seat_number: 1,
+            price: Won(10),
+            status: SeatStatus::Held,
+            hold_expires_at: Some(now + Duration::seconds(1)),
+            version: 1,
+        };
+        assert_eq!(seat.status_at(now), SeatStatus::Held);
+        seat.hold_expires_at = Some(now);
+        assert_eq!(seat.status_at(now), SeatStatus::Available);
+        seat.status = SeatStatus::Sold;
+        assert_eq!(seat.status_at(now), SeatStatus::Sold);
+    }
+}
