@@ -176,153 +176,181 @@ const PARTIAL_INDEXES: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let tables = [
-            Table::create()
-                .table(Users::Table)
-                .col(big_pk_auto(Users::Id))
-                .col(string_len_uniq(Users::LoginId, 32))
-                .col(text(Users::PasswordHash))
-                .col(big_integer(Users::CreatedAtMs))
-                .to_owned(),
-            Table::create()
-                .table(AppSecrets::Table)
-                .col(string_len(AppSecrets::Name, 64).primary_key())
-                .col(text(AppSecrets::Value))
-                .to_owned(),
-            Table::create()
-                .table(LoginFailures::Table)
-                .col(big_pk_auto(LoginFailures::Id))
-                .col(text(LoginFailures::LoginId))
-                .col(big_integer(LoginFailures::AtMs))
-                .to_owned(),
-            Table::create()
-                .table(Concerts::Table)
-                .col(big_pk_auto(Concerts::Id))
-                .col(string_len(Concerts::Title, 200))
-                .col(string_len(Concerts::Venue, 200))
-                .to_owned(),
-            Table::create()
-                .table(Schedules::Table)
-                .col(big_pk_auto(Schedules::Id))
-                .col(big_integer(Schedules::ConcertId))
-                .col(big_integer(Schedules::StartsAtMs))
-                .col(big_integer(Schedules::Price).check(Expr::col(Schedules::Price).gt(0)))
-                .col(integer(Schedules::SeatCount))
-                .foreign_key(&mut fk((Schedules::Table, Schedules::ConcertId), (Concerts::Table, Concerts::Id)))
-                .to_owned(),
-            Table::create()
-                .table(Seats::Table)
-                .col(big_pk_auto(Seats::Id))
-                .col(big_integer(Seats::ScheduleId))
-                .col(integer(Seats::SeatNumber))
-                .col(
-                    string_len(Seats::Status, 16)
-                        .check(Expr::col(Seats::Status).is_in(["AVAILABLE", "HELD", "SOLD"])),
-                )
-                .col(big_integer(Seats::Price))
-                .col(big_integer_null(Seats::HoldExpiresAtMs))
-                .col(big_integer(Seats::Version).default(0))
-                .foreign_key(&mut fk((Seats::Table, Seats::ScheduleId), (Schedules::Table, Schedules::Id)))
-                .to_owned(),
-            Table::create()
-                .table(QueueStates::Table)
-                .col(big_integer(QueueStates::ConcertId).primary_key())
-                .col(big_integer(QueueStates::IssuedSeq).default(0))
-                .col(big_integer(QueueStates::AdmittedSeq).default(0))
-                .col(big_integer(QueueStates::RateAnchorAtMs).default(0))
-                .col(big_integer(QueueStates::RateAnchorSeq).default(0))
-                .col(big_integer(QueueStates::RateMilliPerSec).default(0))
-                .col(big_integer(QueueStates::Version).default(0))
-                .check(Expr::col(QueueStates::AdmittedSeq).lte(Expr::col(QueueStates::IssuedSeq)))
-                .to_owned(),
-            Table::create()
-                .table(QueueTokens::Table)
-                .col(big_pk_auto(QueueTokens::Id))
-                .col(string_len_uniq(QueueTokens::Token, 64))
-                .col(big_integer(QueueTokens::UserId))
-                .col(big_integer(QueueTokens::ConcertId))
-                .col(big_integer(QueueTokens::Seq))
-                .col(
-                    string_len(QueueTokens::Status, 16)
-                        .check(Expr::col(QueueTokens::Status).is_in(["WAITING", "ACTIVE", "EXPIRED"])),
-                )
-                .col(big_integer(QueueTokens::IssuedAtMs))
-                .col(big_integer_null(QueueTokens::ExpiresAtMs))
-                .foreign_key(&mut fk((QueueTokens::Table, QueueTokens::UserId), (Users::Table, Users::Id)))
-                .to_owned(),
-            Table::create()
-                .table(Reservations::Table)
-                .col(big_pk_auto(Reservations::Id))
-                .col(big_integer(Reservations::UserId))
-                .col(big_integer(Reservations::ConcertId))
-                .col(big_integer(Reservations::ScheduleId))
-                .col(big_integer(Reservations::SeatId))
-                .col(integer(Reservations::SeatNumber))
-                .col(big_integer(Reservations::SeatVersion))
-                .col(big_integer(Reservations::Price))
-                .col(
-                    string_len(Reservations::Status, 16).check(
-                        Expr::col(Reservations::Status).is_in(["HELD", "CONFIRMED", "EXPIRED", "CANCELLED"]),
-                    ),
-                )
-                .col(big_integer(Reservations::ExpiresAtMs))
-                .col(big_integer(Reservations::CreatedAtMs))
-                .foreign_key(&mut fk((Reservations::Table, Reservations::UserId), (Users::Table, Users::Id)))
-                .foreign_key(&mut fk((Reservations::Table, Reservations::SeatId), (Seats::Table, Seats::Id)))
-                .to_owned(),
-            Table::create()
-                .table(Balances::Table)
-                .col(big_integer(Balances::UserId).primary_key())
-                .col(
-                    big_integer(Balances::Balance)
-                        .check(Expr::col(Balances::Balance).between(0, 1_000_000_000)),
-                )
-                .col(big_integer(Balances::Version).default(0))
-                .foreign_key(&mut fk((Balances::Table, Balances::UserId), (Users::Table, Users::Id)))
-                .to_owned(),
-            Table::create()
-                .table(PointEntries::Table)
-                .col(big_pk_auto(PointEntries::Id))
-                .col(big_integer(PointEntries::UserId))
-                .col(
-                    string_len(PointEntries::Kind, 16)
-                        .check(Expr::col(PointEntries::Kind).is_in(["CHARGE", "PAYMENT", "REFUND"])),
-                )
-                .col(big_integer(PointEntries::Amount))
-                .col(big_integer(PointEntries::BalanceAfter))
-                .col(big_integer(PointEntries::CreatedAtMs))
-                .foreign_key(&mut fk((PointEntries::Table, PointEntries::UserId), (Users::Table, Users::Id)))
-                .to_owned(),
-            Table::create()
-                .table(Payments::Table)
-                .col(big_pk_auto(Payments::Id))
-                .col(big_integer_uniq(Payments::ReservationId))
-                .col(big_integer(Payments::UserId))
-                .col(big_integer(Payments::Amount))
-                .col(big_integer(Payments::BalanceAfter))
-                .col(big_integer(Payments::PaidAtMs))
-                .foreign_key(&mut fk(
-                    (Payments::Table, Payments::ReservationId),
-                    (Reservations::Table, Reservations::Id),
-                ))
-                .to_owned(),
-            Table::create()
-                .table(IdempotencyKeys::Table)
-                .col(big_integer(IdempotencyKeys::UserId))
-                .col(string_len(IdempotencyKeys::Endpoint, 32))
-                .col(string_len(IdempotencyKeys::Key, 255))
-                .col(string_len(IdempotencyKeys::RequestHash, 64))
-                .col(integer_null(IdempotencyKeys::ResponseStatus))
-                .col(text_null(IdempotencyKeys::ResponseBody))
-                .col(big_integer(IdempotencyKeys::CreatedAtMs))
-                .primary_key(
-                    Index::create()
-                        .col(IdempotencyKeys::UserId)
-                        .col(IdempotencyKeys::Endpoint)
-                        .col(IdempotencyKeys::Key),
-                )
-                .to_owned(),
-        ];
+        let tables =
+            [
+                Table::create()
+                    .table(Users::Table)
+                    .col(big_pk_auto(Users::Id))
+                    .col(string_len_uniq(Users::LoginId, 32))
+                    .col(text(Users::PasswordHash))
+                    .col(big_integer(Users::CreatedAtMs))
+                    .to_owned(),
+                Table::create()
+                    .table(AppSecrets::Table)
+                    .col(string_len(AppSecrets::Name, 64).primary_key())
+                    .col(text(AppSecrets::Value))
+                    .to_owned(),
+                Table::create()
+                    .table(LoginFailures::Table)
+                    .col(big_pk_auto(LoginFailures::Id))
+                    .col(text(LoginFailures::LoginId))
+                    .col(big_integer(LoginFailures::AtMs))
+                    .to_owned(),
+                Table::create()
+                    .table(Concerts::Table)
+                    .col(big_pk_auto(Concerts::Id))
+                    .col(string_len(Concerts::Title, 200))
+                    .col(string_len(Concerts::Venue, 200))
+                    .to_owned(),
+                Table::create()
+                    .table(Schedules::Table)
+                    .col(big_pk_auto(Schedules::Id))
+                    .col(big_integer(Schedules::ConcertId))
+                    .col(big_integer(Schedules::StartsAtMs))
+                    .col(big_integer(Schedules::Price).check(Expr::col(Schedules::Price).gt(0)))
+                    .col(integer(Schedules::SeatCount))
+                    .foreign_key(&mut fk(
+                        (Schedules::Table, Schedules::ConcertId),
+                        (Concerts::Table, Concerts::Id),
+                    ))
+                    .to_owned(),
+                Table::create()
+                    .table(Seats::Table)
+                    .col(big_pk_auto(Seats::Id))
+                    .col(big_integer(Seats::ScheduleId))
+                    .col(integer(Seats::SeatNumber))
+                    .col(
+                        string_len(Seats::Status, 16).check(Expr::col(Seats::Status).is_in([
+                            "AVAILABLE",
+                            "HELD",
+                            "SOLD",
+                        ])),
+                    )
+                    .col(big_integer(Seats::Price))
+                    .col(big_integer_null(Seats::HoldExpiresAtMs))
+                    .col(big_integer(Seats::Version).default(0))
+                    .foreign_key(&mut fk(
+                        (Seats::Table, Seats::ScheduleId),
+                        (Schedules::Table, Schedules::Id),
+                    ))
+                    .to_owned(),
+                Table::create()
+                    .table(QueueStates::Table)
+                    .col(big_integer(QueueStates::ConcertId).primary_key())
+                    .col(big_integer(QueueStates::IssuedSeq).default(0))
+                    .col(big_integer(QueueStates::AdmittedSeq).default(0))
+                    .col(big_integer(QueueStates::RateAnchorAtMs).default(0))
+                    .col(big_integer(QueueStates::RateAnchorSeq).default(0))
+                    .col(big_integer(QueueStates::RateMilliPerSec).default(0))
+                    .col(big_integer(QueueStates::Version).default(0))
+                    .check(
+                        Expr::col(QueueStates::AdmittedSeq).lte(Expr::col(QueueStates::IssuedSeq)),
+                    )
+                    .to_owned(),
+                Table::create()
+                    .table(QueueTokens::Table)
+                    .col(big_pk_auto(QueueTokens::Id))
+                    .col(string_len_uniq(QueueTokens::Token, 64))
+                    .col(big_integer(QueueTokens::UserId))
+                    .col(big_integer(QueueTokens::ConcertId))
+                    .col(big_integer(QueueTokens::Seq))
+                    .col(string_len(QueueTokens::Status, 16).check(
+                        Expr::col(QueueTokens::Status).is_in(["WAITING", "ACTIVE", "EXPIRED"]),
+                    ))
+                    .col(big_integer(QueueTokens::IssuedAtMs))
+                    .col(big_integer_null(QueueTokens::ExpiresAtMs))
+                    .foreign_key(&mut fk(
+                        (QueueTokens::Table, QueueTokens::UserId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .to_owned(),
+                Table::create()
+                    .table(Reservations::Table)
+                    .col(big_pk_auto(Reservations::Id))
+                    .col(big_integer(Reservations::UserId))
+                    .col(big_integer(Reservations::ConcertId))
+                    .col(big_integer(Reservations::ScheduleId))
+                    .col(big_integer(Reservations::SeatId))
+                    .col(integer(Reservations::SeatNumber))
+                    .col(big_integer(Reservations::SeatVersion))
+                    .col(big_integer(Reservations::Price))
+                    .col(string_len(Reservations::Status, 16).check(
+                        Expr::col(Reservations::Status).is_in([
+                            "HELD",
+                            "CONFIRMED",
+                            "EXPIRED",
+                            "CANCELLED",
+                        ]),
+                    ))
+                    .col(big_integer(Reservations::ExpiresAtMs))
+                    .col(big_integer(Reservations::CreatedAtMs))
+                    .foreign_key(&mut fk(
+                        (Reservations::Table, Reservations::UserId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        (Reservations::Table, Reservations::SeatId),
+                        (Seats::Table, Seats::Id),
+                    ))
+                    .to_owned(),
+                Table::create()
+                    .table(Balances::Table)
+                    .col(big_integer(Balances::UserId).primary_key())
+                    .col(
+                        big_integer(Balances::Balance)
+                            .check(Expr::col(Balances::Balance).between(0, 1_000_000_000)),
+                    )
+                    .col(big_integer(Balances::Version).default(0))
+                    .foreign_key(&mut fk(
+                        (Balances::Table, Balances::UserId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .to_owned(),
+                Table::create()
+                    .table(PointEntries::Table)
+                    .col(big_pk_auto(PointEntries::Id))
+                    .col(big_integer(PointEntries::UserId))
+                    .col(string_len(PointEntries::Kind, 16).check(
+                        Expr::col(PointEntries::Kind).is_in(["CHARGE", "PAYMENT", "REFUND"]),
+                    ))
+                    .col(big_integer(PointEntries::Amount))
+                    .col(big_integer(PointEntries::BalanceAfter))
+                    .col(big_integer(PointEntries::CreatedAtMs))
+                    .foreign_key(&mut fk(
+                        (PointEntries::Table, PointEntries::UserId),
+                        (Users::Table, Users::Id),
+                    ))
+                    .to_owned(),
+                Table::create()
+                    .table(Payments::Table)
+                    .col(big_pk_auto(Payments::Id))
+                    .col(big_integer_uniq(Payments::ReservationId))
+                    .col(big_integer(Payments::UserId))
+                    .col(big_integer(Payments::Amount))
+                    .col(big_integer(Payments::BalanceAfter))
+                    .col(big_integer(Payments::PaidAtMs))
+                    .foreign_key(&mut fk(
+                        (Payments::Table, Payments::ReservationId),
+                        (Reservations::Table, Reservations::Id),
+                    ))
+                    .to_owned(),
+                Table::create()
+                    .table(IdempotencyKeys::Table)
+                    .col(big_integer(IdempotencyKeys::UserId))
+                    .col(string_len(IdempotencyKeys::Endpoint, 32))
+                    .col(string_len(IdempotencyKeys::Key, 255))
+                    .col(string_len(IdempotencyKeys::RequestHash, 64))
+                    .col(integer_null(IdempotencyKeys::ResponseStatus))
+                    .col(text_null(IdempotencyKeys::ResponseBody))
+                    .col(big_integer(IdempotencyKeys::CreatedAtMs))
+                    .primary_key(
+                        Index::create()
+                            .col(IdempotencyKeys::UserId)
+                            .col(IdempotencyKeys::Endpoint)
+                            .col(IdempotencyKeys::Key),
+                    )
+                    .to_owned(),
+            ];
         for table in tables {
             manager.create_table(table).await?;
         }
@@ -398,7 +426,9 @@ impl MigrationTrait for Migration {
             AppSecrets::Table.into_iden(),
             Users::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -6,8 +6,8 @@ use domain::concert::{Concert, CreatedConcert, NewConcert, Schedule, ScheduleAva
 use domain::ports::ConcertRepository;
 use domain::{ConcertId, DomainError, ScheduleId, Won};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::entity::{concert, queue_state, schedule, seat};
@@ -43,11 +43,13 @@ impl From<schedule::Model> for Schedule {
 
 /// Seats that can be taken at `now_ms`: free, or held past expiry.
 pub(crate) fn takeable_at(now_ms: i64) -> Condition {
-    Condition::any().add(seat::Column::Status.eq("AVAILABLE")).add(
-        Condition::all()
-            .add(seat::Column::Status.eq("HELD"))
-            .add(seat::Column::HoldExpiresAtMs.lte(now_ms)),
-    )
+    Condition::any()
+        .add(seat::Column::Status.eq("AVAILABLE"))
+        .add(
+            Condition::all()
+                .add(seat::Column::Status.eq("HELD"))
+                .add(seat::Column::HoldExpiresAtMs.lte(now_ms)),
+        )
 }
 
 #[async_trait]
@@ -95,7 +97,10 @@ impl ConcertRepository for DbConcertRepository {
                 version: Set(0),
                 ..Default::default()
             });
-            seat::Entity::insert_many(seats).exec(&txn).await.map_err(db_err)?;
+            seat::Entity::insert_many(seats)
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
             schedules.push(created.into());
         }
         txn.commit().await.map_err(db_err)?;
@@ -115,12 +120,19 @@ impl ConcertRepository for DbConcertRepository {
     }
 
     async fn exists(&self, id: ConcertId) -> Result<bool, DomainError> {
-        let found = concert::Entity::find_by_id(id.0).count(&self.db).await.map_err(db_err)?;
+        let found = concert::Entity::find_by_id(id.0)
+            .count(&self.db)
+            .await
+            .map_err(db_err)?;
         Ok(found > 0)
     }
 
     async fn is_empty(&self) -> Result<bool, DomainError> {
-        Ok(concert::Entity::find().count(&self.db).await.map_err(db_err)? == 0)
+        Ok(concert::Entity::find()
+            .count(&self.db)
+            .await
+            .map_err(db_err)?
+            == 0)
     }
 
     async fn upcoming_schedules(

@@ -11,7 +11,10 @@ pub enum DbSetupError {
     #[error("database.url: unsupported scheme in '{0}' (expected sqlite: or postgres://)")]
     UnsupportedScheme(String),
     #[error("database.url: cannot create the directory {path}: {source}")]
-    CreateDir { path: String, source: std::io::Error },
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -23,7 +26,10 @@ pub enum DbSetupError {
 /// errors mid-transaction. WAL keeps readers of other processes unblocked.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbSetupError> {
     let mut options = if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).map_err(|source| DbSetupError::CreateDir {
                 path: dir.display().to_string(),
                 source,
@@ -39,7 +45,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         options
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let mut options = ConnectOptions::new(url);
-        options.max_connections(max_connections.max(1)).min_connections(1);
+        options
+            .max_connections(max_connections.max(1))
+            .min_connections(1);
         options
     } else {
         return Err(DbSetupError::UnsupportedScheme(url.to_owned()));
@@ -86,7 +94,10 @@ mod tests {
     #[test]
     fn sqlite_paths() {
         assert_eq!(sqlite_path("sqlite://data/app.db"), Some("data/app.db"));
-        assert_eq!(sqlite_path("sqlite:data/app.db?mode=rwc"), Some("data/app.db"));
+        assert_eq!(
+            sqlite_path("sqlite:data/app.db?mode=rwc"),
+            Some("data/app.db")
+        );
         assert_eq!(sqlite_path("postgres://x"), None);
         assert_eq!(with_create_mode("sqlite://a.db"), "sqlite://a.db?mode=rwc");
     }

@@ -11,12 +11,20 @@ pub(crate) fn db_err(err: DbErr) -> DomainError {
             | sea_orm::sqlx::Error::PoolTimedOut
             | sea_orm::sqlx::Error::PoolClosed
             | sea_orm::sqlx::Error::Tls(_) => DomainError::Unavailable(err.to_string()),
-            sea_orm::sqlx::Error::Database(d)
-                if matches!(d.code().as_deref(), Some("40001") | Some("40P01") | Some("5") | Some("517")) =>
-            {
+            sea_orm::sqlx::Error::Database(d) => match d.code().as_deref() {
                 // Serialization failure, deadlock, SQLITE_BUSY: someone else won; retryable.
-                DomainError::ConcurrentModification
-            }
+                Some("40001" | "40P01" | "5" | "517") => DomainError::ConcurrentModification,
+                // Connection trouble, server out of resources or shutting down, database gone.
+                Some(code)
+                    if code.starts_with("08")
+                        || code.starts_with("53")
+                        || code.starts_with("57P")
+                        || code == "3D000" =>
+                {
+                    DomainError::Unavailable(err.to_string())
+                }
+                _ => DomainError::Internal(err.to_string()),
+            },
             _ => DomainError::Internal(err.to_string()),
         },
         _ => DomainError::Internal(err.to_string()),

@@ -38,7 +38,10 @@ impl IdempotencyStore for DbIdempotencyStore {
         // A record older than the window no longer answers: forget it.
         idempotency_key::Entity::delete_many()
             .filter(by_scope(scope))
-            .filter(idempotency_key::Column::CreatedAtMs.lte(to_ms(IdempotencyStart::window_start(now))))
+            .filter(
+                idempotency_key::Column::CreatedAtMs
+                    .lte(to_ms(IdempotencyStart::window_start(now))),
+            )
             .exec(&self.db)
             .await
             .map_err(db_err)?;
@@ -70,7 +73,9 @@ impl IdempotencyStore for DbIdempotencyStore {
                 status: status as u16,
                 body,
             })),
-            _ if existing.created_at_ms <= now_ms - Duration::seconds(ABANDONED_AFTER_SECS).num_milliseconds() => {
+            _ if existing.created_at_ms
+                <= now_ms - Duration::seconds(ABANDONED_AFTER_SECS).num_milliseconds() =>
+            {
                 let taken = idempotency_key::Entity::update_many()
                     .col_expr(idempotency_key::Column::CreatedAtMs, Expr::value(now_ms))
                     .filter(by_scope(scope))
@@ -89,10 +94,20 @@ impl IdempotencyStore for DbIdempotencyStore {
         }
     }
 
-    async fn complete(&self, scope: &IdempotencyScope, response: &StoredResponse) -> Result<(), DomainError> {
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        response: &StoredResponse,
+    ) -> Result<(), DomainError> {
         idempotency_key::Entity::update_many()
-            .col_expr(idempotency_key::Column::ResponseStatus, Expr::value(i32::from(response.status)))
-            .col_expr(idempotency_key::Column::ResponseBody, Expr::value(response.body.clone()))
+            .col_expr(
+                idempotency_key::Column::ResponseStatus,
+                Expr::value(i32::from(response.status)),
+            )
+            .col_expr(
+                idempotency_key::Column::ResponseBody,
+                Expr::value(response.body.clone()),
+            )
             .filter(by_scope(scope))
             .exec(&self.db)
             .await

@@ -2,7 +2,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::LoginAttempts;
 use domain::DomainError;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::entity::login_failure;
 use crate::error::db_err;
@@ -20,7 +22,11 @@ fn key(login_id: &str) -> String {
 
 #[async_trait]
 impl LoginAttempts for DbLoginAttempts {
-    async fn failures_since(&self, login_id: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, DomainError> {
+    async fn failures_since(
+        &self,
+        login_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, DomainError> {
         let rows: Vec<i64> = login_failure::Entity::find()
             .select_only()
             .column(login_failure::Column::AtMs)

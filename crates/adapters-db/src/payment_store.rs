@@ -4,7 +4,10 @@ use domain::ports::PaymentStore;
 use domain::reservation::Reservation;
 use domain::{DomainError, PaymentId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 
 use crate::entity::{payment, reservation, seat};
 use crate::error::{db_err, is_unique_violation};
@@ -26,7 +29,10 @@ impl PaymentStore for DbPaymentStore {
         let balance = apply_change(&txn, &d.debit).await?;
         let sold = seat::Entity::update_many()
             .col_expr(seat::Column::Status, Expr::value("SOLD"))
-            .col_expr(seat::Column::HoldExpiresAtMs, Expr::value(Option::<i64>::None))
+            .col_expr(
+                seat::Column::HoldExpiresAtMs,
+                Expr::value(Option::<i64>::None),
+            )
             .col_expr(seat::Column::Version, Expr::value(d.seat_version + 1))
             .filter(seat::Column::Id.eq(d.seat_id.0))
             .filter(seat::Column::Version.eq(d.seat_version))
@@ -50,7 +56,10 @@ impl PaymentStore for DbPaymentStore {
                 .map_err(db_err)?
                 .map(Into::into);
             return Err(match current {
-                Some(r) => r.ensure_payable(d.paid_at).err().unwrap_or(DomainError::ConcurrentModification),
+                Some(r) => r
+                    .ensure_payable(d.paid_at)
+                    .err()
+                    .unwrap_or(DomainError::ConcurrentModification),
                 None => DomainError::not_found(format!("reservation {}", d.reservation_id)),
             });
         }

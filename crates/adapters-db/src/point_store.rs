@@ -3,7 +3,10 @@ use domain::points::{Balance, BalanceChange, PointEntry, PointEntryKind};
 use domain::ports::PointStore;
 use domain::{DomainError, UserId, Won};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
 
 use crate::entity::{balance, point_entry};
 use crate::error::db_err;
@@ -24,10 +27,16 @@ fn entry_kind(stored: &str) -> PointEntryKind {
 
 /// Applies the change if the balance row still has the expected version, and
 /// writes its history entry; the caller owns the transaction.
-pub(crate) async fn apply_change(db: &impl ConnectionTrait, change: &BalanceChange) -> Result<Balance, DomainError> {
+pub(crate) async fn apply_change(
+    db: &impl ConnectionTrait,
+    change: &BalanceChange,
+) -> Result<Balance, DomainError> {
     let updated = balance::Entity::update_many()
         .col_expr(balance::Column::Balance, Expr::value(change.new_amount.0))
-        .col_expr(balance::Column::Version, Expr::value(change.expected_version + 1))
+        .col_expr(
+            balance::Column::Version,
+            Expr::value(change.expected_version + 1),
+        )
         .filter(balance::Column::UserId.eq(change.user_id.0))
         .filter(balance::Column::Version.eq(change.expected_version))
         .exec(db)

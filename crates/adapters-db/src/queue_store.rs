@@ -21,8 +21,8 @@ use domain::queue::{AdmissionRate, QueuePolicy, QueueStatus, QueueTicket, QueueT
 use domain::{ConcertId, DomainError, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::entity::{queue_state, queue_token};
@@ -44,9 +44,15 @@ pub struct DbQueueStore {
 /// Locks the concert's queue row for the rest of the transaction and returns it.
 /// The write comes first: it is what takes the lock (no RETURNING, which
 /// SeaORM does not use on SQLite).
-async fn lock_state(db: &impl ConnectionTrait, concert_id: i64) -> Result<queue_state::Model, DomainError> {
+async fn lock_state(
+    db: &impl ConnectionTrait,
+    concert_id: i64,
+) -> Result<queue_state::Model, DomainError> {
     queue_state::Entity::update_many()
-        .col_expr(queue_state::Column::Version, Expr::col(queue_state::Column::Version).add(1))
+        .col_expr(
+            queue_state::Column::Version,
+            Expr::col(queue_state::Column::Version).add(1),
+        )
         .filter(queue_state::Column::ConcertId.eq(concert_id))
         .exec(db)
         .await
@@ -59,7 +65,11 @@ async fn lock_state(db: &impl ConnectionTrait, concert_id: i64) -> Result<queue_
 }
 
 /// ACTIVE tokens of the concert whose window has not ended at `now_ms`.
-async fn count_active(db: &impl ConnectionTrait, concert_id: i64, now_ms: i64) -> Result<u64, DomainError> {
+async fn count_active(
+    db: &impl ConnectionTrait,
+    concert_id: i64,
+    now_ms: i64,
+) -> Result<u64, DomainError> {
     queue_token::Entity::find()
         .filter(queue_token::Column::ConcertId.eq(concert_id))
         .filter(queue_token::Column::Status.eq(ACTIVE))
@@ -69,7 +79,11 @@ async fn count_active(db: &impl ConnectionTrait, concert_id: i64, now_ms: i64) -
         .map_err(db_err)
 }
 
-fn ticket(token: queue_token::Model, state: Option<&queue_state::Model>, now: DateTime<Utc>) -> QueueTicket {
+fn ticket(
+    token: queue_token::Model,
+    state: Option<&queue_state::Model>,
+    now: DateTime<Utc>,
+) -> QueueTicket {
     let expires_at = token.expires_at_ms.map(from_ms);
     let status = match token.status.as_str() {
         WAITING => QueueStatus::Waiting,
@@ -79,7 +93,8 @@ fn ticket(token: queue_token::Model, state: Option<&queue_state::Model>, now: Da
     let (position, admission_rate) = match (status, state) {
         (QueueStatus::Waiting, Some(state)) => (
             (token.seq - state.admitted_seq).max(1) as u64,
-            (state.rate_milli_per_sec > 0).then(|| AdmissionRate(state.rate_milli_per_sec as f64 / 1000.0)),
+            (state.rate_milli_per_sec > 0)
+                .then(|| AdmissionRate(state.rate_milli_per_sec as f64 / 1000.0)),
         ),
         (QueueStatus::Waiting, None) => (1, None),
         _ => (0, None),
@@ -96,7 +111,12 @@ fn ticket(token: queue_token::Model, state: Option<&queue_state::Model>, now: Da
 }
 
 impl DbQueueStore {
-    async fn live_token(&self, user_id: i64, concert_id: i64, now_ms: i64) -> Result<Option<queue_token::Model>, DomainError> {
+    async fn live_token(
+        &self,
+        user_id: i64,
+        concert_id: i64,
+        now_ms: i64,
+    ) -> Result<Option<queue_token::Model>, DomainError> {
         // A lapsed ACTIVE token still counts as live for the unique index: end it first.
         queue_token::Entity::update_many()
             .col_expr(queue_token::Column::Status, Expr::value(EXPIRED))
@@ -132,8 +152,11 @@ impl DbQueueStore {
         let mut state = lock_state(&txn, concert_id).await?;
         let seq = state.issued_seq + 1;
         let line_is_empty = state.admitted_seq == state.issued_seq;
-        let admit_now =
-            line_is_empty && request.policy.room(count_active(&txn, concert_id, now_ms).await?) > 0;
+        let admit_now = line_is_empty
+            && request
+                .policy
+                .room(count_active(&txn, concert_id, now_ms).await?)
+                > 0;
         let inserted = queue_token::ActiveModel {
             token: Set(request.new_token.0.clone()),
             user_id: Set(request.user_id.0),
@@ -156,8 +179,14 @@ impl DbQueueStore {
             state.admitted_seq = seq;
         }
         queue_state::Entity::update_many()
-            .col_expr(queue_state::Column::IssuedSeq, Expr::value(state.issued_seq))
-            .col_expr(queue_state::Column::AdmittedSeq, Expr::value(state.admitted_seq))
+            .col_expr(
+                queue_state::Column::IssuedSeq,
+                Expr::value(state.issued_seq),
+            )
+            .col_expr(
+                queue_state::Column::AdmittedSeq,
+                Expr::value(state.admitted_seq),
+            )
             .filter(queue_state::Column::ConcertId.eq(concert_id))
             .exec(&txn)
             .await
@@ -170,7 +199,8 @@ impl DbQueueStore {
 #[async_trait]
 impl QueueStore for DbQueueStore {
     async fn issue(&self, request: IssueRequest) -> Result<(QueueTicket, bool), DomainError> {
-        let (user_id, concert_id, now_ms) = (request.user_id.0, request.concert_id.0, to_ms(request.now));
+        let (user_id, concert_id, now_ms) =
+            (request.user_id.0, request.concert_id.0, to_ms(request.now));
         // Two tries: the second only after losing a race with the same user's other request.
         for _ in 0..2 {
             if let Some(live) = self.live_token(user_id, concert_id, now_ms).await? {
@@ -184,7 +214,11 @@ impl QueueStore for DbQueueStore {
         Err(DomainError::ConcurrentModification)
     }
 
-    async fn find(&self, token: &str, now: DateTime<Utc>) -> Result<Option<QueueTicket>, DomainError> {
+    async fn find(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<QueueTicket>, DomainError> {
         let Some(found) = queue_token::Entity::find()
             .filter(queue_token::Column::Token.eq(token))
             .one(&self.db)
@@ -201,7 +235,12 @@ impl QueueStore for DbQueueStore {
         Ok(Some(ticket(found, state.as_ref(), now)))
     }
 
-    async fn admit(&self, concert_id: ConcertId, policy: QueuePolicy, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    async fn admit(
+        &self,
+        concert_id: ConcertId,
+        policy: QueuePolicy,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DomainError> {
         let (concert_id, now_ms) = (concert_id.0, to_ms(now));
         let txn = self.db.begin().await.map_err(db_err)?;
         let state = lock_state(&txn, concert_id).await?;
@@ -220,7 +259,10 @@ impl QueueStore for DbQueueStore {
         if admitted > 0 {
             let updated = queue_token::Entity::update_many()
                 .col_expr(queue_token::Column::Status, Expr::value(ACTIVE))
-                .col_expr(queue_token::Column::ExpiresAtMs, Expr::value(to_ms(now + policy.active_ttl)))
+                .col_expr(
+                    queue_token::Column::ExpiresAtMs,
+                    Expr::value(to_ms(now + policy.active_ttl)),
+                )
                 .filter(queue_token::Column::ConcertId.eq(concert_id))
                 .filter(queue_token::Column::Seq.gt(state.admitted_seq))
                 .filter(queue_token::Column::Seq.lte(next))
@@ -256,7 +298,10 @@ impl QueueStore for DbQueueStore {
         let ids: Vec<i64> = queue_state::Entity::find()
             .select_only()
             .column(queue_state::Column::ConcertId)
-            .filter(Expr::col(queue_state::Column::IssuedSeq).gt(Expr::col(queue_state::Column::AdmittedSeq)))
+            .filter(
+                Expr::col(queue_state::Column::IssuedSeq)
+                    .gt(Expr::col(queue_state::Column::AdmittedSeq)),
+            )
             .into_tuple()
             .all(&self.db)
             .await
@@ -264,7 +309,12 @@ impl QueueStore for DbQueueStore {
         Ok(ids.into_iter().map(ConcertId).collect())
     }
 
-    async fn expire_active(&self, user_id: UserId, concert_id: ConcertId, now: DateTime<Utc>) -> Result<(), DomainError> {
+    async fn expire_active(
+        &self,
+        user_id: UserId,
+        concert_id: ConcertId,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
         expire_active_token(&self.db, user_id, concert_id, now).await
     }
 }

@@ -8,8 +8,8 @@ use domain::reservation::{NewHold, Reservation, ReservationStatus};
 use domain::{ConcertId, DomainError, ReservationId, ScheduleId, SeatId, UserId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::concert_repository::takeable_at;
@@ -50,10 +50,17 @@ impl From<reservation::Model> for Reservation {
 }
 
 /// Puts the seat back on sale if it still carries the hold that produced `seat_version`.
-pub(crate) async fn release_seat(db: &impl ConnectionTrait, seat_id: i64, seat_version: i64) -> Result<u64, DomainError> {
+pub(crate) async fn release_seat(
+    db: &impl ConnectionTrait,
+    seat_id: i64,
+    seat_version: i64,
+) -> Result<u64, DomainError> {
     let result = seat::Entity::update_many()
         .col_expr(seat::Column::Status, Expr::value("AVAILABLE"))
-        .col_expr(seat::Column::HoldExpiresAtMs, Expr::value(Option::<i64>::None))
+        .col_expr(
+            seat::Column::HoldExpiresAtMs,
+            Expr::value(Option::<i64>::None),
+        )
         .col_expr(seat::Column::Version, Expr::value(seat_version + 1))
         .filter(seat::Column::Id.eq(seat_id))
         .filter(seat::Column::Version.eq(seat_version))
@@ -64,7 +71,11 @@ pub(crate) async fn release_seat(db: &impl ConnectionTrait, seat_id: i64, seat_v
     Ok(result.rows_affected)
 }
 
-async fn count_live_holds(db: &impl ConnectionTrait, user_id: i64, now_ms: i64) -> Result<u32, DomainError> {
+async fn count_live_holds(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now_ms: i64,
+) -> Result<u32, DomainError> {
     let n = reservation::Entity::find()
         .filter(reservation::Column::UserId.eq(user_id))
         .filter(reservation::Column::Status.eq("HELD"))
@@ -83,7 +94,10 @@ impl ReservationStore for DbReservationStore {
         // A no-op write that locks the user's row: one user's holds take turns,
         // so two racing requests cannot both pass the per-user limit.
         user::Entity::update_many()
-            .col_expr(user::Column::CreatedAtMs, Expr::col(user::Column::CreatedAtMs).into())
+            .col_expr(
+                user::Column::CreatedAtMs,
+                Expr::col(user::Column::CreatedAtMs).into(),
+            )
             .filter(user::Column::Id.eq(hold.user_id.0))
             .exec(&txn)
             .await
@@ -96,7 +110,10 @@ impl ReservationStore for DbReservationStore {
         let seat_version = hold.seat_version + 1;
         let taken = seat::Entity::update_many()
             .col_expr(seat::Column::Status, Expr::value("HELD"))
-            .col_expr(seat::Column::HoldExpiresAtMs, Expr::value(to_ms(hold.expires_at)))
+            .col_expr(
+                seat::Column::HoldExpiresAtMs,
+                Expr::value(to_ms(hold.expires_at)),
+            )
             .col_expr(seat::Column::Version, Expr::value(seat_version))
             .filter(seat::Column::Id.eq(hold.seat_id.0))
             .filter(seat::Column::Version.eq(hold.seat_version))
@@ -165,7 +182,11 @@ impl ReservationStore for DbReservationStore {
             .map_err(db_err)
     }
 
-    async fn cancel(&self, id: ReservationId, now: DateTime<Utc>) -> Result<Reservation, DomainError> {
+    async fn cancel(
+        &self,
+        id: ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, DomainError> {
         let now_ms = to_ms(now);
         let txn = self.db.begin().await.map_err(db_err)?;
         let current: Reservation = reservation::Entity::find_by_id(id.0)

@@ -16,7 +16,11 @@ pub async fn load_or_create_secret(
         value: Set(generate()),
     };
     app_secret::Entity::insert(candidate)
-        .on_conflict(OnConflict::column(app_secret::Column::Name).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(app_secret::Column::Name)
+                .do_nothing()
+                .to_owned(),
+        )
         .do_nothing()
         .exec(db)
         .await?;
@@ -35,7 +39,11 @@ pub async fn claim_once(db: &DatabaseConnection, task: &str) -> Result<bool, DbE
         value: Set(String::new()),
     };
     let inserted = app_secret::Entity::insert(marker)
-        .on_conflict(OnConflict::column(app_secret::Column::Name).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(app_secret::Column::Name)
+                .do_nothing()
+                .to_owned(),
+        )
         .do_nothing()
         .exec(db)
         .await?;

@@ -3,7 +3,10 @@ use chrono::{DateTime, Utc};
 use domain::ports::UserRepository;
 use domain::user::{LoginId, User};
 use domain::{DomainError, UserId};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 
 use crate::entity::{balance, user};
 use crate::error::{db_err, is_unique_violation};
@@ -26,7 +29,12 @@ impl From<user::Model> for User {
 
 #[async_trait]
 impl UserRepository for DbUserRepository {
-    async fn create(&self, login_id: &LoginId, password_hash: &str, now: DateTime<Utc>) -> Result<User, DomainError> {
+    async fn create(
+        &self,
+        login_id: &LoginId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<User, DomainError> {
         let txn = self.db.begin().await.map_err(db_err)?;
         let created = user::ActiveModel {
             login_id: Set(login_id.as_str().to_owned()),
@@ -36,7 +44,13 @@ impl UserRepository for DbUserRepository {
         }
         .insert(&txn)
         .await
-        .map_err(|e| if is_unique_violation(&e) { DomainError::LoginIdTaken } else { db_err(e) })?;
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                DomainError::LoginIdTaken
+            } else {
+                db_err(e)
+            }
+        })?;
         balance::ActiveModel {
             user_id: Set(created.id),
             balance: Set(0),

@@ -54,7 +54,9 @@ impl ApiError {
     /// What the client is told; internal details stay in the log.
     fn detail(&self) -> String {
         match self {
-            Self::Domain(DomainError::Unavailable(_)) => "a dependency is unavailable; retry shortly".into(),
+            Self::Domain(DomainError::Unavailable(_)) => {
+                "a dependency is unavailable; retry shortly".into()
+            }
             Self::Domain(DomainError::Internal(_)) => "unexpected server error".into(),
             other => other.to_string(),
         }
@@ -79,7 +81,9 @@ impl ResponseError for ApiError {
             Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
             Self::Domain(e) => match e {
                 DomainError::Validation(_) => StatusCode::BAD_REQUEST,
-                DomainError::InvalidCredentials | DomainError::Unauthenticated => StatusCode::UNAUTHORIZED,
+                DomainError::InvalidCredentials | DomainError::Unauthenticated => {
+                    StatusCode::UNAUTHORIZED
+                }
                 DomainError::Forbidden(_)
                 | DomainError::AdminKeyInvalid
                 | DomainError::QueueTokenInvalid
@@ -108,7 +112,10 @@ impl ResponseError for ApiError {
         if self.status_code().is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let mut response = problem_response(self.status_code(), &serde_json::to_string(&self.problem()).unwrap_or_default());
+        let mut response = problem_response(
+            self.status_code(),
+            &serde_json::to_string(&self.problem()).unwrap_or_default(),
+        );
         if let Self::Domain(DomainError::TooManyAttempts { retry_after_secs }) = self {
             response
                 .headers_mut()

@@ -20,12 +20,17 @@ impl FromRequest for AuthUser {
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_owned());
         let token = bearer.or_else(|| req.cookie("access_token").map(|c| c.value().to_owned()));
         let result = match req.app_data::<web::Data<AppState>>() {
             Some(state) => state.authenticate.execute(token.as_deref()).map(AuthUser),
-            None => Err(domain::DomainError::Internal("application state missing".into())),
+            None => Err(domain::DomainError::Internal(
+                "application state missing".into(),
+            )),
         };
         ready(result.map_err(ApiError::from))
     }

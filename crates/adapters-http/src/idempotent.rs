@@ -42,7 +42,8 @@ where
     let stored = match run().await {
         Ok(value) => StoredResponse {
             status: success.as_u16(),
-            body: serde_json::to_string(&value).map_err(|e| domain::DomainError::Internal(e.to_string()))?,
+            body: serde_json::to_string(&value)
+                .map_err(|e| domain::DomainError::Internal(e.to_string()))?,
         },
         Err(error) => StoredResponse {
             status: error.status_code().as_u16(),

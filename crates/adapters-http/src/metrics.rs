@@ -1,4 +1,6 @@
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 /// The service's Prometheus metrics, one registry per app instance.
 #[derive(Clone)]
@@ -20,9 +22,11 @@ impl Metrics {
         )
         .expect("valid metric");
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(vec![
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
+            ),
             &["method", "route"],
         )
         .expect("valid metric");
@@ -31,8 +35,11 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
-        let payments = IntCounterVec::new(Opts::new("payments_total", "Payments by outcome"), &["outcome"])
-            .expect("valid metric");
+        let payments = IntCounterVec::new(
+            Opts::new("payments_total", "Payments by outcome"),
+            &["outcome"],
+        )
+        .expect("valid metric");
         let queue_admitted = IntGauge::new(
             "queue_admitted_last_tick",
             "Tokens this instance's admitter admitted on its last tick",
@@ -45,7 +52,9 @@ impl Metrics {
             Box::new(payments.clone()),
             Box::new(queue_admitted.clone()),
         ] {
-            registry.register(collector).expect("metric registered once");
+            registry
+                .register(collector)
+                .expect("metric registered once");
         }
         Self {
             registry,
@@ -61,7 +70,9 @@ impl Metrics {
         self.requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();
-        self.latency.with_label_values(&[method, route]).observe(seconds);
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(seconds);
     }
 
     /// Outcome label of a domain result: `ok` or the error code.

@@ -45,7 +45,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .service(ops::live)
                     .service(ops::ready)
                     .service(ops::metrics)
-                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", ApiDoc::openapi()))
+                    .service(
+                        SwaggerUi::new("/swagger-ui/{_:.*}")
+                            .url("/api-docs/openapi.json", ApiDoc::openapi()),
+                    )
                     .default_service(web::to(not_found)),
             );
     }
@@ -53,17 +56,19 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 
 fn json_error(err: error::JsonPayloadError) -> actix_web::Error {
     let api = match &err {
-        error::JsonPayloadError::Overflow { .. } | error::JsonPayloadError::OverflowKnownLength { .. } => {
+        error::JsonPayloadError::Overflow { .. }
+        | error::JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError::PayloadTooLarge(format!("JSON bodies are limited to {MAX_JSON_BYTES} bytes"))
         }
-        error::JsonPayloadError::ContentType => {
-            ApiError::from(DomainError::validation("expected Content-Type: application/json"))
-        }
+        error::JsonPayloadError::ContentType => ApiError::from(DomainError::validation(
+            "expected Content-Type: application/json",
+        )),
         other => ApiError::from(DomainError::validation(format!("malformed JSON: {other}"))),
     };
     error::InternalError::from_response(err, api.error_response()).into()
 }
 
 async fn not_found(req: HttpRequest) -> HttpResponse {
-    ApiError::RouteNotFound(format!("no route for {} {}", req.method(), req.path())).error_response()
+    ApiError::RouteNotFound(format!("no route for {} {}", req.method(), req.path()))
+        .error_response()
 }

@@ -1,8 +1,9 @@
 use std::sync::Arc;
 
 use application::{
-    Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue, ListConcerts,
-    ListSchedules, LogIn, PayReservation, RegisterUser, ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap,
+    Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue,
+    ListConcerts, ListSchedules, LogIn, PayReservation, RegisterUser, ViewPoints, ViewQueueToken,
+    ViewReservations, ViewSeatMap,
 };
 use async_trait::async_trait;
 

@@ -29,13 +29,18 @@ fn request_id(req: &ServiceRequest) -> String {
         })
 }
 
-pub async fn telemetry(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn telemetry(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let id = request_id(&req);
     // The route pattern, not the path: ids must not explode label cardinality.
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", request_id = %id, %method, %route);
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
@@ -46,6 +51,12 @@ pub async fn telemetry(req: ServiceRequest, next: Next<impl MessageBody>) -> Res
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
-    span.in_scope(|| tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "request finished"));
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            latency_ms = elapsed.as_millis() as u64,
+            "request finished"
+        )
+    });
     Ok(response)
 }

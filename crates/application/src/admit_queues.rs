@@ -17,7 +17,10 @@ impl AdmitQueues {
     pub async fn tick(&self) -> Result<u64, DomainError> {
         let mut admitted = 0;
         for concert_id in self.queue.busy_concerts().await? {
-            admitted += self.queue.admit(concert_id, self.policy, self.clock.now()).await?;
+            admitted += self
+                .queue
+                .admit(concert_id, self.policy, self.clock.now())
+                .await?;
         }
         Ok(admitted)
     }
@@ -35,7 +38,10 @@ mod tests {
         queue
             .expect_busy_concerts()
             .returning(|| Ok(vec![ConcertId(1), ConcertId(2)]));
-        queue.expect_admit().times(2).returning(|c, _, _| Ok(c.0 as u64));
+        queue
+            .expect_admit()
+            .times(2)
+            .returning(|c, _, _| Ok(c.0 as u64));
         let mut clock = MockClock::new();
         clock.expect_now().returning(chrono::Utc::now);
         let uc = AdmitQueues {

@@ -14,7 +14,11 @@ pub struct CancelReservation {
 
 impl CancelReservation {
     #[tracing::instrument(skip(self))]
-    pub async fn execute(&self, user_id: UserId, id: ReservationId) -> Result<Reservation, DomainError> {
+    pub async fn execute(
+        &self,
+        user_id: UserId,
+        id: ReservationId,
+    ) -> Result<Reservation, DomainError> {
         let reservation = owned(self.reservations.find(id).await?, user_id, id)?;
         let now = self.clock.now();
         reservation.ensure_cancellable(now)?;
@@ -48,7 +52,9 @@ mod tests {
 
     fn use_case(found: Reservation, cancels: usize) -> CancelReservation {
         let mut store = MockReservationStore::new();
-        store.expect_find().returning(move |_| Ok(Some(found.clone())));
+        store
+            .expect_find()
+            .returning(move |_| Ok(Some(found.clone())));
         store.expect_cancel().times(cancels).returning(|_, _| {
             let mut r = reservation(1, ReservationStatus::Cancelled, 60);
             r.status = ReservationStatus::Cancelled;
@@ -72,12 +78,18 @@ mod tests {
     #[tokio::test]
     async fn someone_elses_is_not_found() {
         let uc = use_case(reservation(2, ReservationStatus::Held, 60), 0);
-        assert!(matches!(uc.execute(UserId(1), ReservationId(1)).await, Err(DomainError::NotFound(_))));
+        assert!(matches!(
+            uc.execute(UserId(1), ReservationId(1)).await,
+            Err(DomainError::NotFound(_))
+        ));
     }
 
     #[tokio::test]
     async fn expired_or_confirmed_is_not_cancellable() {
-        for (status, expires_in) in [(ReservationStatus::Held, -1), (ReservationStatus::Confirmed, 60)] {
+        for (status, expires_in) in [
+            (ReservationStatus::Held, -1),
+            (ReservationStatus::Confirmed, 60),
+        ] {
             let uc = use_case(reservation(1, status, expires_in), 0);
             let err = uc.execute(UserId(1), ReservationId(1)).await.unwrap_err();
             assert!(matches!(err, DomainError::ReservationNotCancellable(_)));

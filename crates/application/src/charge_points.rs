@@ -17,7 +17,12 @@ pub struct ChargePoints {
 
 impl ChargePoints {
     #[tracing::instrument(skip(self))]
-    pub async fn execute(&self, caller: UserId, owner: UserId, amount: i64) -> Result<Balance, DomainError> {
+    pub async fn execute(
+        &self,
+        caller: UserId,
+        owner: UserId,
+        amount: i64,
+    ) -> Result<Balance, DomainError> {
         ensure_self(caller, owner)?;
         let amount = Won::price(amount)?;
         self.retry
@@ -71,9 +76,12 @@ mod tests {
         let version = Arc::new(AtomicI64::new(0));
         let mut points = MockPointStore::new();
         let v = version.clone();
-        points
-            .expect_balance()
-            .returning(move |_| Ok(balance(100 * v.load(Ordering::SeqCst), v.load(Ordering::SeqCst))));
+        points.expect_balance().returning(move |_| {
+            Ok(balance(
+                100 * v.load(Ordering::SeqCst),
+                v.load(Ordering::SeqCst),
+            ))
+        });
         let v = version.clone();
         points.expect_apply().times(2).returning(move |change| {
             // Someone else charged between our read and our write, once.
@@ -82,7 +90,10 @@ mod tests {
             }
             Ok(balance(change.new_amount.0, change.expected_version + 1))
         });
-        let result = use_case(points).execute(UserId(1), UserId(1), 50).await.unwrap();
+        let result = use_case(points)
+            .execute(UserId(1), UserId(1), 50)
+            .await
+            .unwrap();
         assert_eq!(result.amount, Won(150));
     }
 
@@ -94,20 +105,39 @@ mod tests {
             .expect_apply()
             .times(3)
             .returning(|_| Err(DomainError::ConcurrentModification));
-        let err = use_case(points).execute(UserId(1), UserId(1), 50).await.unwrap_err();
+        let err = use_case(points)
+            .execute(UserId(1), UserId(1), 50)
+            .await
+            .unwrap_err();
         assert_eq!(err, DomainError::ConcurrentModification);
     }
 
     #[tokio::test]
     async fn refuses_others_bad_amounts_and_the_limit() {
         let uc = use_case(MockPointStore::new());
-        assert!(matches!(uc.execute(UserId(1), UserId(2), 1).await, Err(DomainError::Forbidden(_))));
+        assert!(matches!(
+            uc.execute(UserId(1), UserId(2), 1).await,
+            Err(DomainError::Forbidden(_))
+        ));
         for amount in [0, -1, 10_000_001, i64::MAX] {
-            assert!(matches!(uc.execute(UserId(1), UserId(1), amount).await, Err(DomainError::Validation(_))));
+            assert!(matches!(
+                uc.execute(UserId(1), UserId(1), amount).await,
+                Err(DomainError::Validation(_))
+            ));
         }
         let mut points = MockPointStore::new();
-        points.expect_balance().returning(|_| Ok(balance(999_999_999, 4)));
-        let err = use_case(points).execute(UserId(1), UserId(1), 2).await.unwrap_err();
-        assert_eq!(err, DomainError::BalanceLimitExceeded { limit: 1_000_000_000 });
+        points
+            .expect_balance()
+            .returning(|_| Ok(balance(999_999_999, 4)));
+        let err = use_case(points)
+            .execute(UserId(1), UserId(1), 2)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            DomainError::BalanceLimitExceeded {
+                limit: 1_000_000_000
+            }
+        );
     }
 }

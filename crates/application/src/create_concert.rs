@@ -15,7 +15,11 @@ pub struct CreateConcert {
 impl CreateConcert {
     pub fn authorize(&self, presented: Option<&str>) -> Result<(), DomainError> {
         match (&self.admin_key, presented) {
-            (Some(expected), Some(given)) if constant_time_eq(expected.as_bytes(), given.as_bytes()) => Ok(()),
+            (Some(expected), Some(given))
+                if constant_time_eq(expected.as_bytes(), given.as_bytes()) =>
+            {
+                Ok(())
+            }
             _ => Err(DomainError::AdminKeyInvalid),
         }
     }
@@ -56,7 +60,12 @@ mod tests {
     #[tokio::test]
     async fn refuses_without_configured_or_matching_key() {
         let schedules = [(Utc::now(), 10, 1000)];
-        for (configured, given) in [(None, Some("k")), (Some("k"), None), (Some("k"), Some("x")), (Some("k"), Some("kk"))] {
+        for (configured, given) in [
+            (None, Some("k")),
+            (Some("k"), None),
+            (Some("k"), Some("x")),
+            (Some("k"), Some("kk")),
+        ] {
             let err = use_case(configured, MockConcertRepository::new())
                 .execute(given, "t", "v", &schedules)
                 .await

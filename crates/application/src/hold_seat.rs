@@ -26,18 +26,27 @@ impl HoldSeat {
         schedule_id: ScheduleId,
         seat_id: SeatId,
     ) -> Result<Reservation, DomainError> {
-        let not_found = || DomainError::not_found(format!("seat {seat_id} of schedule {schedule_id}"));
-        let schedule = self.concerts.find_schedule(schedule_id).await?.ok_or_else(not_found)?;
+        let not_found =
+            || DomainError::not_found(format!("seat {seat_id} of schedule {schedule_id}"));
+        let schedule = self
+            .concerts
+            .find_schedule(schedule_id)
+            .await?
+            .ok_or_else(not_found)?;
         let seat = self
             .seats
             .find(seat_id)
             .await?
             .filter(|s| s.schedule_id == schedule_id)
             .ok_or_else(not_found)?;
-        self.guard.check(user_id, queue_token, schedule.concert_id).await?;
+        self.guard
+            .check(user_id, queue_token, schedule.concert_id)
+            .await?;
         let now = self.clock.now();
         let live_holds = self.reservations.live_holds(user_id, now).await?;
-        let hold = self.policy.decide(user_id, &schedule, &seat, live_holds, now)?;
+        let hold = self
+            .policy
+            .decide(user_id, &schedule, &seat, live_holds, now)?;
         self.reservations.hold(&hold).await
     }
 }

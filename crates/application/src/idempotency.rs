@@ -25,7 +25,10 @@ impl Idempotency {
             endpoint,
             key: IdempotencyKey::parse(key)?,
         };
-        let start = self.store.start(&scope, request_hash, self.clock.now()).await?;
+        let start = self
+            .store
+            .start(&scope, request_hash, self.clock.now())
+            .await?;
         Ok((scope, start))
     }
 
@@ -77,7 +80,21 @@ mod tests {
             endpoint: "payment",
             key: IdempotencyKey::parse("k").unwrap(),
         };
-        uc.finish(&scope, StoredResponse { status: 503, body: "{}".into() }).await;
-        uc.finish(&scope, StoredResponse { status: 409, body: "{}".into() }).await;
+        uc.finish(
+            &scope,
+            StoredResponse {
+                status: 503,
+                body: "{}".into(),
+            },
+        )
+        .await;
+        uc.finish(
+            &scope,
+            StoredResponse {
+                status: 409,
+                body: "{}".into(),
+            },
+        )
+        .await;
     }
 }

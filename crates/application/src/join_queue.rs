@@ -41,7 +41,11 @@ pub struct JoinQueue {
 impl JoinQueue {
     /// Returns the token view and whether it was newly issued.
     #[tracing::instrument(skip(self))]
-    pub async fn execute(&self, user_id: UserId, concert_id: ConcertId) -> Result<(QueueView, bool), DomainError> {
+    pub async fn execute(
+        &self,
+        user_id: UserId,
+        concert_id: ConcertId,
+    ) -> Result<(QueueView, bool), DomainError> {
         if !self.concerts.exists(concert_id).await? {
             return Err(DomainError::not_found(format!("concert {concert_id}")));
         }
@@ -119,7 +123,10 @@ mod tests {
                     true,
                 ))
             });
-        let (view, created) = use_case(true, queue).execute(UserId(1), ConcertId(1)).await.unwrap();
+        let (view, created) = use_case(true, queue)
+            .execute(UserId(1), ConcertId(1))
+            .await
+            .unwrap();
         assert!(created);
         assert_eq!(view.position, 10);
         assert_eq!(view.estimated_wait_secs, 5);

@@ -11,11 +11,16 @@ pub struct ListSchedules {
 }
 
 impl ListSchedules {
-    pub async fn execute(&self, concert_id: ConcertId) -> Result<Vec<ScheduleAvailability>, DomainError> {
+    pub async fn execute(
+        &self,
+        concert_id: ConcertId,
+    ) -> Result<Vec<ScheduleAvailability>, DomainError> {
         if !self.concerts.exists(concert_id).await? {
             return Err(DomainError::not_found(format!("concert {concert_id}")));
         }
-        self.concerts.upcoming_schedules(concert_id, self.clock.now()).await
+        self.concerts
+            .upcoming_schedules(concert_id, self.clock.now())
+            .await
     }
 }
 
@@ -34,6 +39,9 @@ mod tests {
             concerts: Arc::new(concerts),
             clock: Arc::new(clock),
         };
-        assert!(matches!(uc.execute(ConcertId(9)).await, Err(DomainError::NotFound(_))));
+        assert!(matches!(
+            uc.execute(ConcertId(9)).await,
+            Err(DomainError::NotFound(_))
+        ));
     }
 }

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use domain::ports::{AccessTokens, Clock, IssuedAccessToken, LoginAttempts, PasswordHasher, UserRepository};
+use domain::ports::{
+    AccessTokens, Clock, IssuedAccessToken, LoginAttempts, PasswordHasher, UserRepository,
+};
 use domain::user::{LoginThrottle, Password};
 use domain::{DomainError, UserId};
 
@@ -33,7 +35,9 @@ impl LogIn {
 
         let user = self.users.find_by_login_id(login_id).await?;
         let verified = match (&user, Password::parse(password)) {
-            (Some(user), Ok(password)) => self.hasher.verify(&password, &user.password_hash).await?,
+            (Some(user), Ok(password)) => {
+                self.hasher.verify(&password, &user.password_hash).await?
+            }
             _ => false,
         };
         match user {
@@ -57,7 +61,9 @@ impl LogIn {
 mod tests {
     use super::*;
     use chrono::{Duration, Utc};
-    use domain::ports::{MockAccessTokens, MockClock, MockLoginAttempts, MockPasswordHasher, MockUserRepository};
+    use domain::ports::{
+        MockAccessTokens, MockClock, MockLoginAttempts, MockPasswordHasher, MockUserRepository,
+    };
     use domain::user::User;
 
     struct Mocks {
@@ -104,7 +110,9 @@ mod tests {
     #[tokio::test]
     async fn right_password_issues_a_token_and_clears_failures() {
         let mut m = mocks();
-        m.attempts.expect_failures_since().returning(|_, _| Ok(vec![]));
+        m.attempts
+            .expect_failures_since()
+            .returning(|_, _| Ok(vec![]));
         m.attempts.expect_clear().times(1).returning(|_| Ok(()));
         m.tokens.expect_issue().returning(|_, _| {
             Ok(IssuedAccessToken {
@@ -112,7 +120,10 @@ mod tests {
                 expires_in_secs: 3600,
             })
         });
-        let logged_in = use_case(m).execute("alice", "right-password").await.unwrap();
+        let logged_in = use_case(m)
+            .execute("alice", "right-password")
+            .await
+            .unwrap();
         assert_eq!(logged_in.user_id, UserId(7));
     }
 
@@ -120,8 +131,13 @@ mod tests {
     async fn unknown_user_and_wrong_password_look_the_same_and_count() {
         for (login, password) in [("bob", "right-password"), ("alice", "wrong-password")] {
             let mut m = mocks();
-            m.attempts.expect_failures_since().returning(|_, _| Ok(vec![]));
-            m.attempts.expect_record_failure().times(1).returning(|_, _| Ok(()));
+            m.attempts
+                .expect_failures_since()
+                .returning(|_, _| Ok(vec![]));
+            m.attempts
+                .expect_record_failure()
+                .times(1)
+                .returning(|_, _| Ok(()));
             let err = use_case(m).execute(login, password).await.unwrap_err();
             assert_eq!(err, DomainError::InvalidCredentials);
         }
@@ -130,10 +146,15 @@ mod tests {
     #[tokio::test]
     async fn five_recent_failures_refuse_even_the_right_password() {
         let mut m = mocks();
-        m.attempts
-            .expect_failures_since()
-            .returning(|_, _| Ok((0..5).map(|i| Utc::now() - Duration::seconds(60 - i)).collect()));
-        let err = use_case(m).execute("alice", "right-password").await.unwrap_err();
+        m.attempts.expect_failures_since().returning(|_, _| {
+            Ok((0..5)
+                .map(|i| Utc::now() - Duration::seconds(60 - i))
+                .collect())
+        });
+        let err = use_case(m)
+            .execute("alice", "right-password")
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::TooManyAttempts { .. }));
     }
 }

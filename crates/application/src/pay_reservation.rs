@@ -28,13 +28,23 @@ impl PayReservation {
         queue_token: Option<&str>,
         reservation_id: ReservationId,
     ) -> Result<Payment, DomainError> {
-        let reservation = owned(self.reservations.find(reservation_id).await?, user_id, reservation_id)?;
-        self.guard.check(user_id, queue_token, reservation.concert_id).await?;
+        let reservation = owned(
+            self.reservations.find(reservation_id).await?,
+            user_id,
+            reservation_id,
+        )?;
+        self.guard
+            .check(user_id, queue_token, reservation.concert_id)
+            .await?;
         let payment = self
             .retry
             .run(|| async {
                 // Re-read on every attempt: a racing payment may have confirmed it.
-                let reservation = owned(self.reservations.find(reservation_id).await?, user_id, reservation_id)?;
+                let reservation = owned(
+                    self.reservations.find(reservation_id).await?,
+                    user_id,
+                    reservation_id,
+                )?;
                 let now = self.clock.now();
                 reservation.ensure_payable(now)?;
                 let balance = self.points.balance(user_id).await?;
@@ -46,7 +56,9 @@ impl PayReservation {
                     new_amount: balance.after_debit(reservation.price)?,
                     at: now,
                 };
-                self.payments.pay(&PaymentDecision::new(&reservation, debit)).await
+                self.payments
+                    .pay(&PaymentDecision::new(&reservation, debit))
+                    .await
             })
             .await?;
         // The payment store already ended a database-held token in its
@@ -68,7 +80,9 @@ mod tests {
     use super::*;
     use chrono::{Duration, Utc};
     use domain::points::Balance;
-    use domain::ports::{MockClock, MockPaymentStore, MockPointStore, MockQueueStore, MockReservationStore};
+    use domain::ports::{
+        MockClock, MockPaymentStore, MockPointStore, MockQueueStore, MockReservationStore,
+    };
     use domain::queue::{QueueStatus, QueueTicket, QueueToken};
     use domain::reservation::{Reservation, ReservationStatus};
     use domain::{ConcertId, PaymentId, ScheduleId, SeatId};
@@ -113,7 +127,9 @@ mod tests {
         expire_calls: usize,
     ) -> PayReservation {
         let mut reservations = MockReservationStore::new();
-        reservations.expect_find().returning(move |_| Ok(Some(found.clone())));
+        reservations
+            .expect_find()
+            .returning(move |_| Ok(Some(found.clone())));
         let mut points = MockPointStore::new();
         points.expect_balance().returning(move |user_id| {
             Ok(Balance {
@@ -122,7 +138,10 @@ mod tests {
                 version: 3,
             })
         });
-        queue.expect_expire_active().times(expire_calls).returning(|_, _, _| Ok(()));
+        queue
+            .expect_expire_active()
+            .times(expire_calls)
+            .returning(|_, _, _| Ok(()));
         let queue: Arc<dyn QueueStore> = Arc::new(queue);
         let mut clock = MockClock::new();
         clock.expect_now().returning(Utc::now);
@@ -167,22 +186,42 @@ mod tests {
                     paid_at: d.paid_at,
                 })
             });
-        let uc = use_case(reservation(ReservationStatus::Held, 60), 50_000, payments, active_queue(), 1);
-        let payment = uc.execute(UserId(1), Some("t"), ReservationId(5)).await.unwrap();
+        let uc = use_case(
+            reservation(ReservationStatus::Held, 60),
+            50_000,
+            payments,
+            active_queue(),
+            1,
+        );
+        let payment = uc
+            .execute(UserId(1), Some("t"), ReservationId(5))
+            .await
+            .unwrap();
         assert_eq!(payment.balance_after, Won(20_000));
     }
 
     #[tokio::test]
     async fn refusals_change_nothing() {
         let cases = [
-            (reservation(ReservationStatus::Held, 60), 29_999, "INSUFFICIENT"),
+            (
+                reservation(ReservationStatus::Held, 60),
+                29_999,
+                "INSUFFICIENT",
+            ),
             (reservation(ReservationStatus::Held, -1), 50_000, "EXPIRED"),
-            (reservation(ReservationStatus::Confirmed, 60), 50_000, "NOT_PAYABLE"),
+            (
+                reservation(ReservationStatus::Confirmed, 60),
+                50_000,
+                "NOT_PAYABLE",
+            ),
         ];
         for (found, balance, what) in cases {
             // No pay() expectation: calling the store would panic the mock.
             let uc = use_case(found, balance, MockPaymentStore::new(), active_queue(), 0);
-            let err = uc.execute(UserId(1), Some("t"), ReservationId(5)).await.unwrap_err();
+            let err = uc
+                .execute(UserId(1), Some("t"), ReservationId(5))
+                .await
+                .unwrap_err();
             let ok = match what {
                 "INSUFFICIENT" => matches!(err, DomainError::InsufficientBalance { .. }),
                 "EXPIRED" => err == DomainError::ReservationExpired,
@@ -198,8 +237,17 @@ mod tests {
         payments
             .expect_pay()
             .returning(|_| Err(DomainError::Unavailable("connection reset".into())));
-        let uc = use_case(reservation(ReservationStatus::Held, 60), 50_000, payments, active_queue(), 0);
-        let err = uc.execute(UserId(1), Some("t"), ReservationId(5)).await.unwrap_err();
+        let uc = use_case(
+            reservation(ReservationStatus::Held, 60),
+            50_000,
+            payments,
+            active_queue(),
+            0,
+        );
+        let err = uc
+            .execute(UserId(1), Some("t"), ReservationId(5))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::Unavailable(_)));
     }
 
@@ -207,8 +255,17 @@ mod tests {
     async fn someone_elses_reservation_is_not_found() {
         let mut found = reservation(ReservationStatus::Held, 60);
         found.user_id = UserId(9);
-        let uc = use_case(found, 50_000, MockPaymentStore::new(), MockQueueStore::new(), 0);
-        let err = uc.execute(UserId(1), Some("t"), ReservationId(5)).await.unwrap_err();
+        let uc = use_case(
+            found,
+            50_000,
+            MockPaymentStore::new(),
+            MockQueueStore::new(),
+            0,
+        );
+        let err = uc
+            .execute(UserId(1), Some("t"), ReservationId(5))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DomainError::NotFound(_)));
     }
 }

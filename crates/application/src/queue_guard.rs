@@ -11,7 +11,12 @@ pub struct QueueGuard {
 }
 
 impl QueueGuard {
-    pub async fn check(&self, user_id: UserId, token: Option<&str>, concert_id: ConcertId) -> Result<(), DomainError> {
+    pub async fn check(
+        &self,
+        user_id: UserId,
+        token: Option<&str>,
+        concert_id: ConcertId,
+    ) -> Result<(), DomainError> {
         let token = token.ok_or(DomainError::QueueTokenInvalid)?;
         let ticket = self
             .queue
@@ -58,14 +63,35 @@ mod tests {
     async fn every_refusal() {
         use DomainError::{QueueTokenInvalid as Invalid, QueueTokenNotActive as NotActive};
         let active = guard(QueueStatus::Active);
-        assert_eq!(active.check(UserId(1), Some("known"), ConcertId(1)).await, Ok(()));
-        assert_eq!(active.check(UserId(1), None, ConcertId(1)).await, Err(Invalid));
-        assert_eq!(active.check(UserId(1), Some("unknown"), ConcertId(1)).await, Err(Invalid));
-        assert_eq!(active.check(UserId(2), Some("known"), ConcertId(1)).await, Err(Invalid));
-        assert_eq!(active.check(UserId(1), Some("known"), ConcertId(2)).await, Err(Invalid));
+        assert_eq!(
+            active.check(UserId(1), Some("known"), ConcertId(1)).await,
+            Ok(())
+        );
+        assert_eq!(
+            active.check(UserId(1), None, ConcertId(1)).await,
+            Err(Invalid)
+        );
+        assert_eq!(
+            active.check(UserId(1), Some("unknown"), ConcertId(1)).await,
+            Err(Invalid)
+        );
+        assert_eq!(
+            active.check(UserId(2), Some("known"), ConcertId(1)).await,
+            Err(Invalid)
+        );
+        assert_eq!(
+            active.check(UserId(1), Some("known"), ConcertId(2)).await,
+            Err(Invalid)
+        );
         let waiting = guard(QueueStatus::Waiting);
-        assert_eq!(waiting.check(UserId(1), Some("known"), ConcertId(1)).await, Err(NotActive));
+        assert_eq!(
+            waiting.check(UserId(1), Some("known"), ConcertId(1)).await,
+            Err(NotActive)
+        );
         let expired = guard(QueueStatus::Expired);
-        assert_eq!(expired.check(UserId(1), Some("known"), ConcertId(1)).await, Err(Invalid));
+        assert_eq!(
+            expired.check(UserId(1), Some("known"), ConcertId(1)).await,
+            Err(Invalid)
+        );
     }
 }

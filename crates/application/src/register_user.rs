@@ -52,15 +52,24 @@ mod tests {
                     password_hash: hash.into(),
                 })
             });
-        let user = use_case(users, hasher).execute("alice", "password1").await.unwrap();
+        let user = use_case(users, hasher)
+            .execute("alice", "password1")
+            .await
+            .unwrap();
         assert_eq!(user.id, UserId(1));
     }
 
     #[tokio::test]
     async fn invalid_input_never_reaches_the_store() {
         let uc = use_case(MockUserRepository::new(), MockPasswordHasher::new());
-        assert!(matches!(uc.execute("ab", "password1").await, Err(DomainError::Validation(_))));
-        assert!(matches!(uc.execute("alice", "short").await, Err(DomainError::Validation(_))));
+        assert!(matches!(
+            uc.execute("ab", "password1").await,
+            Err(DomainError::Validation(_))
+        ));
+        assert!(matches!(
+            uc.execute("alice", "short").await,
+            Err(DomainError::Validation(_))
+        ));
     }
 
     #[tokio::test]
@@ -68,8 +77,13 @@ mod tests {
         let mut hasher = MockPasswordHasher::new();
         hasher.expect_hash().returning(|_| Ok("h".into()));
         let mut users = MockUserRepository::new();
-        users.expect_create().returning(|_, _, _| Err(DomainError::LoginIdTaken));
-        let err = use_case(users, hasher).execute("alice", "password1").await.unwrap_err();
+        users
+            .expect_create()
+            .returning(|_, _, _| Err(DomainError::LoginIdTaken));
+        let err = use_case(users, hasher)
+            .execute("alice", "password1")
+            .await
+            .unwrap_err();
         assert_eq!(err, DomainError::LoginIdTaken);
     }
 }

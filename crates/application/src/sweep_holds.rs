@@ -13,6 +13,8 @@ pub struct SweepHolds {
 
 impl SweepHolds {
     pub async fn tick(&self) -> Result<u64, DomainError> {
-        self.reservations.expire_lapsed(self.clock.now(), self.batch).await
+        self.reservations
+            .expire_lapsed(self.clock.now(), self.batch)
+            .await
     }
 }

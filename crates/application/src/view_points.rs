@@ -15,7 +15,11 @@ impl ViewPoints {
         self.points.balance(owner).await
     }
 
-    pub async fn history(&self, caller: UserId, owner: UserId) -> Result<Vec<PointEntry>, DomainError> {
+    pub async fn history(
+        &self,
+        caller: UserId,
+        owner: UserId,
+    ) -> Result<Vec<PointEntry>, DomainError> {
         ensure_self(caller, owner)?;
         self.points.history(owner).await
     }
@@ -26,6 +30,8 @@ pub(crate) fn ensure_self(caller: UserId, owner: UserId) -> Result<(), DomainErr
     if caller == owner {
         Ok(())
     } else {
-        Err(DomainError::Forbidden("points belong to another user".into()))
+        Err(DomainError::Forbidden(
+            "points belong to another user".into(),
+        ))
     }
 }

@@ -14,7 +14,11 @@ pub struct ViewQueueToken {
 }
 
 impl ViewQueueToken {
-    pub async fn execute(&self, user_id: UserId, token: Option<&str>) -> Result<QueueView, DomainError> {
+    pub async fn execute(
+        &self,
+        user_id: UserId,
+        token: Option<&str>,
+    ) -> Result<QueueView, DomainError> {
         let token = token.ok_or(DomainError::QueueTokenInvalid)?;
         match self.queue.find(token, self.clock.now()).await? {
             Some(ticket) if ticket.user_id == user_id => Ok(QueueView::new(ticket, &self.policy)),

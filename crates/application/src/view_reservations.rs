@@ -19,7 +19,11 @@ impl ViewReservations {
     }
 
     /// Someone else's reservation is reported as missing, not as forbidden.
-    pub async fn get(&self, user_id: UserId, id: ReservationId) -> Result<Reservation, DomainError> {
+    pub async fn get(
+        &self,
+        user_id: UserId,
+        id: ReservationId,
+    ) -> Result<Reservation, DomainError> {
         let mut reservation = owned(self.reservations.find(id).await?, user_id, id)?;
         reservation.status = reservation.status_at(self.clock.now());
         Ok(reservation)
@@ -27,7 +31,11 @@ impl ViewReservations {
 }
 
 /// The reservation if it exists and belongs to `user_id`, else NOT_FOUND.
-pub(crate) fn owned(found: Option<Reservation>, user_id: UserId, id: ReservationId) -> Result<Reservation, DomainError> {
+pub(crate) fn owned(
+    found: Option<Reservation>,
+    user_id: UserId,
+    id: ReservationId,
+) -> Result<Reservation, DomainError> {
     found
         .filter(|r| r.user_id == user_id)
         .ok_or_else(|| DomainError::not_found(format!("reservation {id}")))

@@ -31,7 +31,9 @@ impl ViewSeatMap {
     ) -> Result<SeatMap, DomainError> {
         let schedule = self.concerts.find_schedule(schedule_id).await?;
         if schedule.is_none_or(|s| s.concert_id != concert_id) {
-            return Err(DomainError::not_found(format!("schedule {schedule_id} of concert {concert_id}")));
+            return Err(DomainError::not_found(format!(
+                "schedule {schedule_id} of concert {concert_id}"
+            )));
         }
         self.guard.check(user_id, queue_token, concert_id).await?;
         let now = self.clock.now();

@@ -5,14 +5,15 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use adapters_db::{
-    DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore, DbPointStore,
-    DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
+    DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore,
+    DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
 };
 use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
 use application::{
-    AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue,
-    ListConcerts, ListSchedules, LogIn, PayReservation, QueueGuard, RegisterUser, RetryPolicy, SweepHolds,
-    ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap,
+    AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
+    Idempotency, JoinQueue, ListConcerts, ListSchedules, LogIn, PayReservation, QueueGuard,
+    RegisterUser, RetryPolicy, SweepHolds, ViewPoints, ViewQueueToken, ViewReservations,
+    ViewSeatMap,
 };
 use async_trait::async_trait;
 use domain::ports::{Clock, ConcertRepository, QueueStore, ReservationStore};
@@ -37,7 +38,8 @@ pub struct Application {
 
 /// Opens the database and brings its schema up to date.
 pub async fn run_migrations(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db = adapters_db::connect(&settings.database.url, settings.database.max_connections).await?;
+    let db =
+        adapters_db::connect(&settings.database.url, settings.database.max_connections).await?;
     adapters_db::migrate(&db).await?;
     Ok(db)
 }
@@ -72,10 +74,14 @@ impl Application {
         let concerts: Arc<dyn ConcertRepository> = Arc::new(DbConcertRepository { db: db.clone() });
         let seats = Arc::new(DbSeatRepository { db: db.clone() });
         let queue: Arc<dyn QueueStore> = Arc::new(DbQueueStore { db: db.clone() });
-        let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore { db: db.clone() });
+        let reservations: Arc<dyn ReservationStore> =
+            Arc::new(DbReservationStore { db: db.clone() });
         let points = Arc::new(DbPointStore { db: db.clone() });
         let hasher = Arc::new(Argon2Hasher);
-        let tokens = Arc::new(JwtAccessTokens::new(jwt_secret.as_bytes(), settings.auth.access_ttl_secs));
+        let tokens = Arc::new(JwtAccessTokens::new(
+            jwt_secret.as_bytes(),
+            settings.auth.access_ttl_secs,
+        ));
         let queue_policy = QueuePolicy {
             max_active: settings.queue.max_active_per_concert,
             active_ttl: chrono::Duration::seconds(settings.queue.active_ttl_secs as i64),
@@ -109,7 +115,11 @@ impl Application {
             },
             create_concert: CreateConcert {
                 concerts: concerts.clone(),
-                admin_key: settings.admin.api_key.as_ref().map(|k| k.expose().to_owned()),
+                admin_key: settings
+                    .admin
+                    .api_key
+                    .as_ref()
+                    .map(|k| k.expose().to_owned()),
             },
             list_concerts: ListConcerts {
                 concerts: concerts.clone(),
@@ -154,7 +164,9 @@ impl Application {
                 reservations: reservations.clone(),
                 clock: clock.clone(),
             },
-            view_points: ViewPoints { points: points.clone() },
+            view_points: ViewPoints {
+                points: points.clone(),
+            },
             charge_points: ChargePoints {
                 points: points.clone(),
                 clock: clock.clone(),
@@ -214,10 +226,11 @@ impl Application {
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || App::new().configure(adapters_http::configure(state.clone())))
-            .listen(listener)?
-            .shutdown_timeout(30)
-            .run();
+        let server =
+            HttpServer::new(move || App::new().configure(adapters_http::configure(state.clone())))
+                .listen(listener)?
+                .shutdown_timeout(30)
+                .run();
         Ok(Self {
             port,
             server,

@@ -29,7 +29,9 @@ async fn main() {
         }
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Migrate => run_migrations(&settings).await.map(|_| tracing::info!("migrations applied")),
+        Command::Migrate => run_migrations(&settings)
+            .await
+            .map(|_| tracing::info!("migrations applied")),
         Command::Serve => serve(settings).await,
     };
     if let Err(error) = result {

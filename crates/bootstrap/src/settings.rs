@@ -34,6 +34,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    /// Has no defaults at all: the section may be missing entirely.
+    #[serde(default)]
     pub admin: AdminSettings,
     pub queue: QueueSettings,
     pub reservation: ReservationSettings,
@@ -58,11 +60,12 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
     /// Unset: generated once and kept in the database.
+    #[serde(default)]
     pub jwt_secret: Option<Secret>,
     pub access_ttl_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct AdminSettings {
     /// Unset: admin endpoints refuse every request.
     pub api_key: Option<Secret>,
@@ -129,14 +132,27 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("redis.key_prefix", "concert:"),
 ];
 
+fn defaults_builder() -> Result<config::ConfigBuilder<config::builder::DefaultState>, SettingsError>
+{
+    let mut builder = Config::builder();
+    for (key, value) in DEFAULTS {
+        builder = builder.set_default(*key, *value)?;
+    }
+    Ok(builder)
+}
+
 impl Settings {
+    /// The built-in defaults alone (tests start from these).
+    pub fn defaults() -> Result<Self, SettingsError> {
+        defaults_builder()?
+            .build()?
+            .try_deserialize::<Settings>()?
+            .validated()
+    }
+
     /// Loads the layered configuration from the working directory and environment.
     pub fn load() -> Result<Self, SettingsError> {
-        let mut builder = Config::builder();
-        for (key, value) in DEFAULTS {
-            builder = builder.set_default(*key, *value)?;
-        }
-        let settings: Settings = builder
+        let settings: Settings = defaults_builder()?
             .add_source(File::with_name("config/local").required(false))
             .add_source(
                 Environment::with_prefix("APP")
@@ -152,21 +168,36 @@ impl Settings {
     /// Checks what types alone cannot; empty secrets count as unset.
     pub fn validated(mut self) -> Result<Self, SettingsError> {
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return Err(SettingsError::Invalid {
                 key: "database.url",
                 reason: format!("unsupported scheme in '{url}'; use sqlite://path or postgres://…"),
             });
         }
         let positive = [
-            ("queue.max_active_per_concert", u64::from(self.queue.max_active_per_concert)),
+            (
+                "queue.max_active_per_concert",
+                u64::from(self.queue.max_active_per_concert),
+            ),
             ("queue.active_ttl_secs", self.queue.active_ttl_secs),
             ("queue.admit_interval_ms", self.queue.admit_interval_ms),
             ("reservation.hold_ttl_secs", self.reservation.hold_ttl_secs),
-            ("reservation.max_holds_per_user", u64::from(self.reservation.max_holds_per_user)),
-            ("reservation.sweep_interval_ms", self.reservation.sweep_interval_ms),
+            (
+                "reservation.max_holds_per_user",
+                u64::from(self.reservation.max_holds_per_user),
+            ),
+            (
+                "reservation.sweep_interval_ms",
+                self.reservation.sweep_interval_ms,
+            ),
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
-            ("database.max_connections", u64::from(self.database.max_connections)),
+            (
+                "database.max_connections",
+                u64::from(self.database.max_connections),
+            ),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(SettingsError::Invalid {

@@ -62,7 +62,11 @@ impl NewConcert {
     pub const MAX_SEATS: i64 = 2000;
 
     /// Checks the catalogue rules of the contract and builds a valid concert.
-    pub fn parse(title: &str, venue: &str, schedules: &[(DateTime<Utc>, i64, i64)]) -> Result<Self, DomainError> {
+    pub fn parse(
+        title: &str,
+        venue: &str,
+        schedules: &[(DateTime<Utc>, i64, i64)],
+    ) -> Result<Self, DomainError> {
         let text = |name: &str, value: &str| {
             let len = value.trim().chars().count();
             if (1..=200).contains(&len) && len == value.chars().count() {
@@ -84,8 +88,9 @@ impl NewConcert {
                 if !(1..=Self::MAX_SEATS).contains(&seat_count) {
                     return Err(DomainError::validation("seatCount must be from 1 to 2000"));
                 }
-                let price = Won::price(price)
-                    .map_err(|_| DomainError::validation("price must be an integer from 1 to 10000000"))?;
+                let price = Won::price(price).map_err(|_| {
+                    DomainError::validation("price must be an integer from 1 to 10000000")
+                })?;
                 Ok(NewSchedule {
                     starts_at,
                     seat_count: seat_count as u32,
@@ -93,7 +98,11 @@ impl NewConcert {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { title, venue, schedules })
+        Ok(Self {
+            title,
+            venue,
+            schedules,
+        })
     }
 }
 
@@ -102,12 +111,19 @@ mod tests {
     use super::*;
 
     fn at() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2030-01-01T19:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2030-01-01T19:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn accepts_contract_bounds() {
-        let c = NewConcert::parse("T", &"v".repeat(200), &[(at(), 1, 1), (at(), 2000, 10_000_000)]).unwrap();
+        let c = NewConcert::parse(
+            "T",
+            &"v".repeat(200),
+            &[(at(), 1, 1), (at(), 2000, 10_000_000)],
+        )
+        .unwrap();
         assert_eq!(c.schedules.len(), 2);
     }
 

@@ -3,8 +3,8 @@
 
 pub mod concert;
 pub mod error;
-pub mod ids;
 pub mod idempotency;
+pub mod ids;
 pub mod money;
 pub mod payment;
 pub mod points;

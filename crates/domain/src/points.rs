@@ -18,7 +18,9 @@ impl Balance {
     pub fn after_charge(&self, amount: Won) -> Result<Won, DomainError> {
         match self.amount.checked_add(amount) {
             Some(total) if total <= MAX_BALANCE => Ok(total),
-            _ => Err(DomainError::BalanceLimitExceeded { limit: MAX_BALANCE.0 }),
+            _ => Err(DomainError::BalanceLimitExceeded {
+                limit: MAX_BALANCE.0,
+            }),
         }
     }
 
@@ -90,7 +92,9 @@ mod tests {
         assert_eq!(balance(999_999_999).after_charge(Won(1)), Ok(MAX_BALANCE));
         assert_eq!(
             balance(999_999_999).after_charge(Won(2)),
-            Err(DomainError::BalanceLimitExceeded { limit: 1_000_000_000 })
+            Err(DomainError::BalanceLimitExceeded {
+                limit: 1_000_000_000
+            })
         );
         assert!(balance(i64::MAX).after_charge(Won(1)).is_err());
     }
@@ -100,7 +104,10 @@ mod tests {
         assert_eq!(balance(100).after_debit(Won(100)), Ok(Won(0)));
         assert_eq!(
             balance(99).after_debit(Won(100)),
-            Err(DomainError::InsufficientBalance { needed: 100, available: 99 })
+            Err(DomainError::InsufficientBalance {
+                needed: 100,
+                available: 99
+            })
         );
         assert!(balance(i64::MIN).after_debit(Won(1)).is_err());
     }

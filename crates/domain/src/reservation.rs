@@ -55,7 +55,9 @@ impl Reservation {
     pub fn ensure_cancellable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
         match self.status_at(now) {
             ReservationStatus::Held => Ok(()),
-            other => Err(DomainError::ReservationNotCancellable(other.as_str().to_owned())),
+            other => Err(DomainError::ReservationNotCancellable(
+                other.as_str().to_owned(),
+            )),
         }
     }
 
@@ -63,7 +65,9 @@ impl Reservation {
         match self.status_at(now) {
             ReservationStatus::Held => Ok(()),
             ReservationStatus::Expired => Err(DomainError::ReservationExpired),
-            other => Err(DomainError::ReservationNotPayable(other.as_str().to_owned())),
+            other => Err(DomainError::ReservationNotPayable(
+                other.as_str().to_owned(),
+            )),
         }
     }
 }
@@ -133,7 +137,9 @@ mod tests {
     use super::*;
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn schedule(starts_in: i64) -> Schedule {
@@ -168,7 +174,13 @@ mod tests {
     #[test]
     fn free_seat_is_held_until_ttl() {
         let hold = policy()
-            .decide(UserId(1), &schedule(3600), &seat(SeatStatus::Available, None), 1, now())
+            .decide(
+                UserId(1),
+                &schedule(3600),
+                &seat(SeatStatus::Available, None),
+                1,
+                now(),
+            )
             .unwrap();
         assert_eq!(hold.expires_at, now() + Duration::seconds(300));
         assert_eq!(hold.seat_version, 4);
@@ -178,7 +190,9 @@ mod tests {
     #[test]
     fn expired_hold_counts_as_free() {
         let seat = seat(SeatStatus::Held, Some(0));
-        assert!(policy().decide(UserId(1), &schedule(3600), &seat, 0, now()).is_ok());
+        assert!(policy()
+            .decide(UserId(1), &schedule(3600), &seat, 0, now())
+            .is_ok());
     }
 
     #[test]
@@ -198,7 +212,13 @@ mod tests {
             Err(DomainError::HoldLimitExceeded { limit: 2 })
         );
         assert_eq!(
-            p.decide(UserId(1), &schedule(0), &seat(SeatStatus::Available, None), 0, now()),
+            p.decide(
+                UserId(1),
+                &schedule(0),
+                &seat(SeatStatus::Available, None),
+                0,
+                now()
+            ),
             Err(DomainError::ScheduleClosed)
         );
     }
@@ -219,7 +239,10 @@ mod tests {
             created_at: now(),
         };
         assert_eq!(r.status_at(now()), ReservationStatus::Expired);
-        assert_eq!(r.ensure_payable(now()), Err(DomainError::ReservationExpired));
+        assert_eq!(
+            r.ensure_payable(now()),
+            Err(DomainError::ReservationExpired)
+        );
         assert!(r.ensure_cancellable(now()).is_err());
         assert!(r.ensure_payable(now() - Duration::seconds(1)).is_ok());
         r.status = ReservationStatus::Confirmed;

@@ -83,7 +83,11 @@ impl LoginThrottle {
 
     /// Refuses the attempt when the recent failures (oldest first) reach the
     /// limit; the refusal lasts until the oldest counted failure leaves the window.
-    pub fn check(&self, recent_failures: &[DateTime<Utc>], now: DateTime<Utc>) -> Result<(), DomainError> {
+    pub fn check(
+        &self,
+        recent_failures: &[DateTime<Utc>],
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
         let start = self.window_start(now);
         let counted: Vec<_> = recent_failures.iter().filter(|at| **at > start).collect();
         if counted.len() < self.max_failures {
@@ -117,18 +121,34 @@ mod tests {
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"가".repeat(128)).is_ok());
         assert!(Password::parse(&"a".repeat(129)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret123").unwrap()), "Password(***)");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret123").unwrap()),
+            "Password(***)"
+        );
     }
 
     #[test]
     fn throttle_locks_after_five_failures_until_window_ends() {
         let throttle = LoginThrottle::default();
-        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let failures: Vec<_> = (0..5).map(|i| t0 + Duration::seconds(i)).collect();
-        assert!(throttle.check(&failures[..4], t0 + Duration::seconds(10)).is_ok());
-        let err = throttle.check(&failures, t0 + Duration::seconds(10)).unwrap_err();
-        assert_eq!(err, DomainError::TooManyAttempts { retry_after_secs: 890 });
+        assert!(throttle
+            .check(&failures[..4], t0 + Duration::seconds(10))
+            .is_ok());
+        let err = throttle
+            .check(&failures, t0 + Duration::seconds(10))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            DomainError::TooManyAttempts {
+                retry_after_secs: 890
+            }
+        );
         // The first failure leaves the window after 15 minutes: four remain.
-        assert!(throttle.check(&failures, t0 + Duration::minutes(15)).is_ok());
+        assert!(throttle
+            .check(&failures, t0 + Duration::minutes(15))
+            .is_ok());
     }
 }

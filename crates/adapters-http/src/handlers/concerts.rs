@@ -1,7 +1,9 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use domain::{ConcertId, ScheduleId};
 
-use crate::dto::{ConcertCreated, ConcertList, NewConcertRequest, Problem, ScheduleList, SeatMapResponse};
+use crate::dto::{
+    ConcertCreated, ConcertList, NewConcertRequest, Problem, ScheduleList, SeatMapResponse,
+};
 use crate::extract::{AuthUser, QueueTokenHeader};
 use crate::{ApiError, AppState};
 
@@ -22,8 +24,15 @@ pub async fn create_concert(
     req: HttpRequest,
     body: web::Json<NewConcertRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin_key = req.headers().get("x-admin-key").and_then(|v| v.to_str().ok());
-    let schedules: Vec<_> = body.schedules.iter().map(|s| (s.starts_at, s.seat_count, s.price)).collect();
+    let admin_key = req
+        .headers()
+        .get("x-admin-key")
+        .and_then(|v| v.to_str().ok());
+    let schedules: Vec<_> = body
+        .schedules
+        .iter()
+        .map(|s| (s.starts_at, s.seat_count, s.price))
+        .collect();
     let created = state
         .create_concert
         .execute(admin_key, &body.title, &body.venue, &schedules)
@@ -51,7 +60,10 @@ pub async fn list_concerts(state: web::Data<AppState>) -> Result<HttpResponse, A
     )
 )]
 #[get("/api/v1/concerts/{concertId}/schedules")]
-pub async fn list_schedules(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn list_schedules(
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let concert_id = path.into_inner();
     let schedules = state.list_schedules.execute(ConcertId(concert_id)).await?;
     Ok(HttpResponse::Ok().json(ScheduleList {
@@ -86,7 +98,12 @@ pub async fn seat_map(
     let (concert_id, schedule_id) = path.into_inner();
     let map = state
         .view_seat_map
-        .execute(user.0, queue_token.as_deref(), ConcertId(concert_id), ScheduleId(schedule_id))
+        .execute(
+            user.0,
+            queue_token.as_deref(),
+            ConcertId(concert_id),
+            ScheduleId(schedule_id),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(SeatMapResponse {
         schedule_id: map.schedule_id.0,

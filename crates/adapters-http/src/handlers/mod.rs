@@ -15,6 +15,9 @@ use crate::ApiError;
 /// Reads a typed body out of an already-parsed JSON value (the money
 /// endpoints keep the raw value to hash it for idempotency).
 pub(crate) fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::Domain(domain::DomainError::validation(format!("invalid body: {e}"))))
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::Domain(domain::DomainError::validation(format!(
+            "invalid body: {e}"
+        )))
+    })
 }

@@ -36,15 +36,31 @@ pub async fn pay(
     req: HttpRequest,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    idempotent(&state, &req, user.0, "payment", &body, StatusCode::CREATED, || async {
-        let input: PaymentRequest = from_json(body.clone())?;
-        let result = state
-            .pay_reservation
-            .execute(user.0, queue_token.as_deref(), ReservationId(input.reservation_id))
-            .await
-            .map_err(ApiError::from);
-        state.metrics.payments.with_label_values(&[Metrics::outcome(&result)]).inc();
-        Ok(PaymentResponse::from(result?))
-    })
+    idempotent(
+        &state,
+        &req,
+        user.0,
+        "payment",
+        &body,
+        StatusCode::CREATED,
+        || async {
+            let input: PaymentRequest = from_json(body.clone())?;
+            let result = state
+                .pay_reservation
+                .execute(
+                    user.0,
+                    queue_token.as_deref(),
+                    ReservationId(input.reservation_id),
+                )
+                .await
+                .map_err(ApiError::from);
+            state
+                .metrics
+                .payments
+                .with_label_values(&[Metrics::outcome(&result)])
+                .inc();
+            Ok(PaymentResponse::from(result?))
+        },
+    )
     .await
 }

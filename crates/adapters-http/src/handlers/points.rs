@@ -20,8 +20,15 @@ use crate::{ApiError, AppState};
     )
 )]
 #[get("/api/v1/users/{userId}/points")]
-pub async fn get_balance(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let found = state.view_points.balance(user.0, UserId(path.into_inner())).await?;
+pub async fn get_balance(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let found = state
+        .view_points
+        .balance(user.0, UserId(path.into_inner()))
+        .await?;
     Ok(HttpResponse::Ok().json(BalanceResponse::from(found)))
 }
 
@@ -52,11 +59,22 @@ pub async fn charge(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = UserId(path.into_inner());
-    idempotent(&state, &req, user.0, "charge", &body, StatusCode::OK, || async {
-        let input: ChargeRequest = from_json(body.clone())?;
-        let balance = state.charge_points.execute(user.0, owner, input.amount).await?;
-        Ok(BalanceResponse::from(balance))
-    })
+    idempotent(
+        &state,
+        &req,
+        user.0,
+        "charge",
+        &body,
+        StatusCode::OK,
+        || async {
+            let input: ChargeRequest = from_json(body.clone())?;
+            let balance = state
+                .charge_points
+                .execute(user.0, owner, input.amount)
+                .await?;
+            Ok(BalanceResponse::from(balance))
+        },
+    )
     .await
 }
 
@@ -72,8 +90,15 @@ pub async fn charge(
     )
 )]
 #[get("/api/v1/users/{userId}/points/history")]
-pub async fn history(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let entries = state.view_points.history(user.0, UserId(path.into_inner())).await?;
+pub async fn history(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let entries = state
+        .view_points
+        .history(user.0, UserId(path.into_inner()))
+        .await?;
     Ok(HttpResponse::Ok().json(PointHistory {
         entries: entries.into_iter().map(Into::into).collect(),
     }))

@@ -18,9 +18,20 @@ use crate::{ApiError, AppState};
     )
 )]
 #[post("/api/v1/concerts/{concertId}/queue/tokens")]
-pub async fn join_queue(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let (view, created) = state.join_queue.execute(user.0, ConcertId(path.into_inner())).await?;
-    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+pub async fn join_queue(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (view, created) = state
+        .join_queue
+        .execute(user.0, ConcertId(path.into_inner()))
+        .await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
     Ok(response.json(QueueTokenResponse::from(view)))
 }
 
@@ -41,6 +52,9 @@ pub async fn current_token(
     user: AuthUser,
     queue_token: QueueTokenHeader,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.view_queue_token.execute(user.0, queue_token.as_deref()).await?;
+    let view = state
+        .view_queue_token
+        .execute(user.0, queue_token.as_deref())
+        .await?;
     Ok(HttpResponse::Ok().json(QueueTokenResponse::from(view)))
 }

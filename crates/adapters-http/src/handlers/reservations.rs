@@ -29,10 +29,19 @@ pub async fn hold_seat(
 ) -> Result<HttpResponse, ApiError> {
     let result = state
         .hold_seat
-        .execute(user.0, queue_token.as_deref(), ScheduleId(body.schedule_id), SeatId(body.seat_id))
+        .execute(
+            user.0,
+            queue_token.as_deref(),
+            ScheduleId(body.schedule_id),
+            SeatId(body.seat_id),
+        )
         .await
         .map_err(ApiError::from);
-    state.metrics.reservations.with_label_values(&[Metrics::outcome(&result)]).inc();
+    state
+        .metrics
+        .reservations
+        .with_label_values(&[Metrics::outcome(&result)])
+        .inc();
     Ok(HttpResponse::Created().json(ReservationResponse::from(result?)))
 }
 
@@ -46,7 +55,10 @@ pub async fn hold_seat(
     )
 )]
 #[get("/api/v1/reservations")]
-pub async fn list_reservations(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list_reservations(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
     let list = state.view_reservations.list(user.0).await?;
     Ok(HttpResponse::Ok().json(ReservationList {
         reservations: list.into_iter().map(Into::into).collect(),
@@ -70,7 +82,10 @@ pub async fn get_reservation(
     user: AuthUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let r = state.view_reservations.get(user.0, ReservationId(path.into_inner())).await?;
+    let r = state
+        .view_reservations
+        .get(user.0, ReservationId(path.into_inner()))
+        .await?;
     Ok(HttpResponse::Ok().json(ReservationResponse::from(r)))
 }
 

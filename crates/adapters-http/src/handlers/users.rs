@@ -15,8 +15,14 @@ use crate::{ApiError, AppState};
     )
 )]
 #[post("/api/v1/users")]
-pub async fn sign_up(state: web::Data<AppState>, body: web::Json<Credentials>) -> Result<HttpResponse, ApiError> {
-    let user = state.register_user.execute(&body.login_id, &body.password).await?;
+pub async fn sign_up(
+    state: web::Data<AppState>,
+    body: web::Json<Credentials>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .register_user
+        .execute(&body.login_id, &body.password)
+        .await?;
     Ok(HttpResponse::Created().json(UserCreated {
         user_id: user.id.0,
         login_id: user.login_id,
@@ -38,14 +44,19 @@ pub async fn sign_up(state: web::Data<AppState>, body: web::Json<Credentials>) -
     )
 )]
 #[post("/api/v1/auth/token")]
-pub async fn log_in(state: web::Data<AppState>, body: web::Json<Credentials>) -> Result<HttpResponse, ApiError> {
+pub async fn log_in(
+    state: web::Data<AppState>,
+    body: web::Json<Credentials>,
+) -> Result<HttpResponse, ApiError> {
     let logged_in = state.log_in.execute(&body.login_id, &body.password).await?;
     let token = logged_in.access_token;
     let cookie = Cookie::build("access_token", token.token.clone())
         .http_only(true)
         .same_site(SameSite::Strict)
         .path("/")
-        .max_age(actix_web::cookie::time::Duration::seconds(token.expires_in_secs as i64))
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            token.expires_in_secs as i64,
+        ))
         .finish();
     Ok(HttpResponse::Ok().cookie(cookie).json(AccessTokenResponse {
         access_token: token.token,

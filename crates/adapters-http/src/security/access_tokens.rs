@@ -56,7 +56,11 @@ impl AccessTokens for JwtAccessTokens {
         if claims.exp <= now.timestamp() {
             return Err(DomainError::Unauthenticated);
         }
-        claims.sub.parse().map(UserId).map_err(|_| DomainError::Unauthenticated)
+        claims
+            .sub
+            .parse()
+            .map(UserId)
+            .map_err(|_| DomainError::Unauthenticated)
     }
 }
 
@@ -80,9 +84,17 @@ mod tests {
     #[test]
     fn forged_or_garbage_is_refused() {
         let now = Utc::now();
-        let issued = JwtAccessTokens::new(b"other", 60).issue(UserId(1), now).unwrap();
+        let issued = JwtAccessTokens::new(b"other", 60)
+            .issue(UserId(1), now)
+            .unwrap();
         let tokens = JwtAccessTokens::new(b"secret", 60);
-        assert_eq!(tokens.verify(&issued.token, now), Err(DomainError::Unauthenticated));
-        assert_eq!(tokens.verify("not.a.jwt", now), Err(DomainError::Unauthenticated));
+        assert_eq!(
+            tokens.verify(&issued.token, now),
+            Err(DomainError::Unauthenticated)
+        );
+        assert_eq!(
+            tokens.verify("not.a.jwt", now),
+            Err(DomainError::Unauthenticated)
+        );
     }
 }

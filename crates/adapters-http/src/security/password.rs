@@ -29,7 +29,8 @@ impl PasswordHasher for Argon2Hasher {
     async fn verify(&self, password: &Password, hash: &str) -> Result<bool, DomainError> {
         let (password, hash) = (password.clone(), hash.to_owned());
         tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash).map_err(|e| DomainError::Internal(format!("stored hash: {e}")))?;
+            let parsed = PasswordHash::new(&hash)
+                .map_err(|e| DomainError::Internal(format!("stored hash: {e}")))?;
             Ok(Argon2::default()
                 .verify_password(password.expose().as_bytes(), &parsed)
                 .is_ok())

@@ -17,7 +17,11 @@ pub trait IdempotencyStore: Send + Sync {
         request_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<IdempotencyStart, DomainError>;
-    async fn complete(&self, scope: &IdempotencyScope, response: &StoredResponse) -> Result<(), DomainError>;
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        response: &StoredResponse,
+    ) -> Result<(), DomainError>;
     /// Gives the key up so that a retry runs again (the first attempt failed without effect).
     async fn release(&self, scope: &IdempotencyScope) -> Result<(), DomainError>;
 }

@@ -8,7 +8,11 @@ use crate::DomainError;
 #[async_trait]
 pub trait LoginAttempts: Send + Sync {
     /// Failures since `since`, oldest first.
-    async fn failures_since(&self, login_id: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, DomainError>;
+    async fn failures_since(
+        &self,
+        login_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, DomainError>;
     async fn record_failure(&self, login_id: &str, at: DateTime<Utc>) -> Result<(), DomainError>;
     /// Forgets the failures after a successful login.
     async fn clear(&self, login_id: &str) -> Result<(), DomainError>;

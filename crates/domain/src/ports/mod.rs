@@ -30,7 +30,8 @@ pub use user_repository::UserRepository;
 pub use {
     access_tokens::MockAccessTokens, clock::MockClock, concert_repository::MockConcertRepository,
     idempotency_store::MockIdempotencyStore, login_attempts::MockLoginAttempts,
-    password_hasher::MockPasswordHasher, payment_store::MockPaymentStore, point_store::MockPointStore,
-    queue_store::MockQueueStore, reservation_store::MockReservationStore,
-    seat_repository::MockSeatRepository, user_repository::MockUserRepository,
+    password_hasher::MockPasswordHasher, payment_store::MockPaymentStore,
+    point_store::MockPointStore, queue_store::MockQueueStore,
+    reservation_store::MockReservationStore, seat_repository::MockSeatRepository,
+    user_repository::MockUserRepository,
 };

@@ -25,12 +25,26 @@ pub trait QueueStore: Send + Sync {
     /// once when the line is empty and there is room.
     async fn issue(&self, request: IssueRequest) -> Result<(QueueTicket, bool), DomainError>;
     /// The token as it stands at `now`.
-    async fn find(&self, token: &str, now: DateTime<Utc>) -> Result<Option<QueueTicket>, DomainError>;
+    async fn find(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<QueueTicket>, DomainError>;
     /// Expires lapsed ACTIVE tokens and admits the next in line into the free
     /// places; returns how many were admitted. Safe to run in every instance at once.
-    async fn admit(&self, concert_id: ConcertId, policy: QueuePolicy, now: DateTime<Utc>) -> Result<u64, DomainError>;
+    async fn admit(
+        &self,
+        concert_id: ConcertId,
+        policy: QueuePolicy,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DomainError>;
     /// Concerts whose line has someone WAITING or ACTIVE.
     async fn busy_concerts(&self) -> Result<Vec<ConcertId>, DomainError>;
     /// Ends the user's ACTIVE window for the concert (after a payment).
-    async fn expire_active(&self, user_id: UserId, concert_id: ConcertId, now: DateTime<Utc>) -> Result<(), DomainError>;
+    async fn expire_active(
+        &self,
+        user_id: UserId,
+        concert_id: ConcertId,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError>;
 }

@@ -17,7 +17,11 @@ pub trait ReservationStore: Send + Sync {
     async fn list_of(&self, user_id: UserId) -> Result<Vec<Reservation>, DomainError>;
     async fn find(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError>;
     /// HELD → CANCELLED and the seat freed, if still HELD and unexpired at `now`.
-    async fn cancel(&self, id: ReservationId, now: DateTime<Utc>) -> Result<Reservation, DomainError>;
+    async fn cancel(
+        &self,
+        id: ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, DomainError>;
     /// Marks up to `limit` lapsed holds EXPIRED and frees their seats; returns how many.
     async fn expire_lapsed(&self, now: DateTime<Utc>, limit: u64) -> Result<u64, DomainError>;
 }

@@ -9,6 +9,11 @@ use crate::DomainError;
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     /// [`DomainError::LoginIdTaken`] when the login id exists already.
-    async fn create(&self, login_id: &LoginId, password_hash: &str, now: DateTime<Utc>) -> Result<User, DomainError>;
+    async fn create(
+        &self,
+        login_id: &LoginId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<User, DomainError>;
     async fn find_by_login_id(&self, login_id: &str) -> Result<Option<User>, DomainError>;
 }

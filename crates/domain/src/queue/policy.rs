@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn eta_from_observed_rate() {
-        assert_eq!(policy().estimated_wait_secs(10, Some(AdmissionRate(4.0))), 3);
+        assert_eq!(
+            policy().estimated_wait_secs(10, Some(AdmissionRate(4.0))),
+            3
+        );
         assert_eq!(policy().estimated_wait_secs(0, Some(AdmissionRate(4.0))), 0);
     }
 
@@ -68,7 +71,13 @@ mod tests {
     fn eta_from_capacity_without_observations() {
         assert_eq!(policy().estimated_wait_secs(1, None), 6);
         assert_eq!(policy().estimated_wait_secs(250, None), 1500);
-        assert_eq!(policy().estimated_wait_secs(250, Some(AdmissionRate(0.0))), 1500);
-        assert_eq!(policy().estimated_wait_secs(u64::MAX, None), u64::MAX / 100 + 1);
+        assert_eq!(
+            policy().estimated_wait_secs(250, Some(AdmissionRate(0.0))),
+            1500
+        );
+        assert_eq!(
+            policy().estimated_wait_secs(u64::MAX, None),
+            u64::MAX / 100 + 1
+        );
     }
 }

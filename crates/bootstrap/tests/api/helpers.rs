@@ -1,0 +1,481 @@
+//! The test harness: `spawn_app` on a fresh database per test, for each backend.
+
+use std::time::Duration;
+
+use bootstrap::{Application, Settings};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+pub const ADMIN_KEY: &str = "test-admin-key";
+
+/// Runs a scenario `async fn name(app: TestApp)` once on SQLite and once on PostgreSQL.
+macro_rules! e2e {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(backend) = crate::helpers::Backend::postgres().await {
+                    super::$name(backend).await
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use e2e;
+
+/// Runs a scenario on PostgreSQL only (several instances share one database).
+macro_rules! e2e_postgres {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(backend) = crate::helpers::Backend::postgres().await {
+                    super::$name(backend).await
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use e2e_postgres;
+
+/// Where a test's database lives.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    /// An admin URL of a PostgreSQL server on which each test creates its own database.
+    Postgres(String),
+}
+
+static POSTGRES: OnceCell<Option<String>> = OnceCell::const_new();
+
+impl Backend {
+    /// PostgreSQL from `TEST_DATABASE_URL`, else a testcontainers instance when a
+    /// Docker engine answers. None of those: skipped, except under `CI=true`,
+    /// where it fails, because CI must exercise PostgreSQL.
+    pub async fn postgres() -> Option<Backend> {
+        let url = POSTGRES.get_or_init(find_postgres).await.clone();
+        if url.is_none() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but no PostgreSQL: set TEST_DATABASE_URL or run a Docker engine"
+            );
+            eprintln!("skipped on PostgreSQL: no TEST_DATABASE_URL and no Docker engine");
+        }
+        url.map(Backend::Postgres)
+    }
+}
+
+async fn find_postgres() -> Option<String> {
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+        return Some(url);
+    }
+    use testcontainers::runners::AsyncRunner;
+    match testcontainers_modules::postgres::Postgres::default()
+        .start()
+        .await
+    {
+        Ok(container) => {
+            let port = container.get_host_port_ipv4(5432).await.ok()?;
+            // Kept for the whole test run; the testcontainers reaper removes it afterwards.
+            Box::leak(Box::new(container));
+            Some(format!(
+                "postgres://postgres:postgres@127.0.0.1:{port}/postgres"
+            ))
+        }
+        Err(_) => None,
+    }
+}
+
+fn random_name(prefix: &str) -> String {
+    format!("{prefix}{:016x}", rand_u64())
+}
+
+fn rand_u64() -> u64 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+/// A fresh, empty database for one test.
+async fn fresh_database_url(backend: &Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(random_name("concert-test-"));
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}/test.db", dir.display())
+        }
+        Backend::Postgres(admin_url) => {
+            let name = random_name("ct_");
+            let admin = Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let mut url = url::Url::parse(admin_url).expect("valid TEST_DATABASE_URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
+/// A running application and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    pub backend: Backend,
+}
+
+/// The default test settings: random port, demo data off, an admin key, and
+/// a fast admitter so queue tests do not wait long.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::defaults().expect("default settings");
+    settings.server.port = 0;
+    settings.demo.seed = false;
+    settings.database.url = fresh_database_url(&backend).await;
+    settings.database.max_connections = 5;
+    settings.admin.api_key = Some(ADMIN_KEY.into());
+    settings.queue.admit_interval_ms = 50;
+    settings.reservation.sweep_interval_ms = 100;
+    tweak(&mut settings);
+    start(settings, backend).await
+}
+
+async fn start(settings: Settings, backend: Backend) -> TestApp {
+    let app = Application::build(settings.clone())
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        settings,
+        backend,
+    }
+}
+
+/// A signed-up, logged-in user.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i64,
+    pub login_id: String,
+    pub token: String,
+}
+
+impl TestApp {
+    /// A second instance sharing this one's database (and settings).
+    pub async fn sibling(&self) -> TestApp {
+        start(self.settings.clone(), self.backend.clone()).await
+    }
+
+    /// A direct connection to the test's database, for snapshots no API gives.
+    pub async fn db(&self) -> DatabaseConnection {
+        Database::connect(self.settings.database.url.as_str())
+            .await
+            .unwrap()
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(format!("{}{path}", self.address))
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(format!("{}{path}", self.address))
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.client.delete(format!("{}{path}", self.address))
+    }
+
+    pub async fn sign_up(&self, login_id: &str, password: &str) -> Response {
+        self.post("/api/v1/users")
+            .json(&json!({"loginId": login_id, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn log_in(&self, login_id: &str, password: &str) -> Response {
+        self.post("/api/v1/auth/token")
+            .json(&json!({"loginId": login_id, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn user(&self, login_id: &str) -> TestUser {
+        let created = self.sign_up(login_id, "password-123").await;
+        assert_eq!(created.status(), StatusCode::CREATED, "sign up {login_id}");
+        let body: Value = self
+            .log_in(login_id, "password-123")
+            .await
+            .json()
+            .await
+            .unwrap();
+        TestUser {
+            id: body["userId"].as_i64().unwrap(),
+            login_id: login_id.into(),
+            token: body["accessToken"].as_str().unwrap().into(),
+        }
+    }
+
+    /// `n` users, signed up and logged in concurrently.
+    pub async fn users(&self, prefix: &str, n: usize) -> Vec<TestUser> {
+        futures::future::join_all((0..n).map(|i| self.user_owned(format!("{prefix}{i:03}")))).await
+    }
+
+    async fn user_owned(&self, login_id: String) -> TestUser {
+        self.user(&login_id).await
+    }
+
+    /// Creates a concert with one schedule per `(starts_in_secs, seats, price)`;
+    /// returns the concert id and the schedule ids.
+    pub async fn concert(&self, schedules: &[(i64, i64, i64)]) -> (i64, Vec<i64>) {
+        let now = chrono::Utc::now();
+        let schedules: Vec<Value> = schedules
+            .iter()
+            .map(|&(starts_in, seats, price)| {
+                json!({"startsAt": now + chrono::Duration::seconds(starts_in), "seatCount": seats, "price": price})
+            })
+            .collect();
+        let response = self
+            .post("/api/v1/admin/concerts")
+            .header("X-Admin-Key", ADMIN_KEY)
+            .json(&json!({"title": "Test concert", "venue": "Test hall", "schedules": schedules}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        let ids = body["schedules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["scheduleId"].as_i64().unwrap())
+            .collect();
+        (body["concertId"].as_i64().unwrap(), ids)
+    }
+
+    /// Joins the queue; returns the status code and body.
+    pub async fn join_queue(&self, user: &TestUser, concert_id: i64) -> (StatusCode, Value) {
+        let r = self
+            .post(&format!("/api/v1/concerts/{concert_id}/queue/tokens"))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    pub async fn current_token(&self, user: &TestUser, token: &str) -> (StatusCode, Value) {
+        let r = self
+            .get("/api/v1/queue/tokens/current")
+            .bearer_auth(&user.token)
+            .header("X-Queue-Token", token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    /// Joins the queue and waits (bounded) until admitted; returns the token.
+    pub async fn admitted(&self, user: &TestUser, concert_id: i64) -> String {
+        let (_, body) = self.join_queue(user, concert_id).await;
+        let token = body["token"].as_str().expect("a token").to_owned();
+        for _ in 0..200 {
+            let (_, current) = self.current_token(user, &token).await;
+            if current["status"] == "ACTIVE" {
+                return token;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} was not admitted within 10 s", user.login_id);
+    }
+
+    pub async fn seats(
+        &self,
+        user: &TestUser,
+        token: &str,
+        concert_id: i64,
+        schedule_id: i64,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .get(&format!(
+                "/api/v1/concerts/{concert_id}/schedules/{schedule_id}/seats"
+            ))
+            .bearer_auth(&user.token)
+            .header("X-Queue-Token", token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    /// The id of seat `number` of a schedule (seat ids are opaque).
+    pub async fn seat_id(
+        &self,
+        user: &TestUser,
+        token: &str,
+        concert_id: i64,
+        schedule_id: i64,
+        number: i64,
+    ) -> i64 {
+        let (status, map) = self.seats(user, token, concert_id, schedule_id).await;
+        assert_eq!(status, StatusCode::OK, "{map}");
+        map["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["seatNumber"] == number)
+            .and_then(|s| s["seatId"].as_i64())
+            .expect("seat exists")
+    }
+
+    pub async fn hold(
+        &self,
+        user: &TestUser,
+        token: &str,
+        schedule_id: i64,
+        seat_id: i64,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .post("/api/v1/reservations")
+            .bearer_auth(&user.token)
+            .header("X-Queue-Token", token)
+            .json(&json!({"scheduleId": schedule_id, "seatId": seat_id}))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    pub async fn charge(
+        &self,
+        user: &TestUser,
+        amount: Value,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .post(&format!("/api/v1/users/{}/points/charge", user.id))
+            .bearer_auth(&user.token)
+            .json(&json!({ "amount": amount }));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let r = request.send().await.unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    pub async fn balance(&self, user: &TestUser) -> i64 {
+        let body: Value = self
+            .get(&format!("/api/v1/users/{}/points", user.id))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["balance"].as_i64().unwrap()
+    }
+
+    pub async fn history(&self, user: &TestUser) -> Vec<Value> {
+        let body: Value = self
+            .get(&format!("/api/v1/users/{}/points/history", user.id))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["entries"].as_array().unwrap().clone()
+    }
+
+    pub async fn pay(
+        &self,
+        user: &TestUser,
+        token: &str,
+        reservation_id: i64,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .post("/api/v1/payments")
+            .bearer_auth(&user.token)
+            .header("X-Queue-Token", token)
+            .json(&json!({ "reservationId": reservation_id }));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let r = request.send().await.unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    pub async fn reservation(&self, user: &TestUser, id: i64) -> (StatusCode, Value) {
+        let r = self
+            .get(&format!("/api/v1/reservations/{id}"))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+}
+
+/// Asserts a problem+json answer with the given status and code.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+}
+
+/// Asserts a status and `code` on an already-read body.
+pub fn assert_code(status: StatusCode, body: &Value, expected_status: StatusCode, code: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+}
+
+/// Waits (bounded) until `check` holds.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real application on a random port, driven over
+//! HTTP, on SQLite and on PostgreSQL (see `helpers` for how each is found).
+
+mod helpers;
+
+mod concerts;
+mod concurrency;
+mod operations;
+mod payments;
+mod points;
+mod queue;
+mod reservations;
+mod users;
