@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+};
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -60,11 +62,28 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Ok(Database::connect(options).await?)
 }
 
-/// Brings the schema up to date; safe to run from several instances at once
-/// only one after another, so start-up runs it before serving.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Brings the schema of the database at `url` up to date, on a dedicated
+/// one-connection pool. On PostgreSQL an advisory lock, held by that one
+/// session, makes instances that start together take turns; SQLite already
+/// serialises writers.
+pub async fn migrate(url: &str) -> Result<(), DbSetupError> {
+    let db = connect(url, 1).await?;
+    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+    if postgres {
+        db.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .await?;
+    }
+    let result = Migrator::up(&db, None).await;
+    if postgres {
+        db.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+            .await?;
+    }
+    db.close().await?;
+    Ok(result?)
 }
+
+/// Any constant works: it only has to be the same in every instance.
+const MIGRATION_LOCK: i64 = 0x636f_6e63_6572_74;
 
 /// A cheap round trip for the readiness probe.
 pub async fn ping(db: &DatabaseConnection) -> bool {

@@ -17,7 +17,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::{IssueRequest, QueueStore};
-use domain::queue::{AdmissionRate, QueuePolicy, QueueStatus, QueueTicket, QueueToken};
+use domain::queue::{AdmissionRate, QueueLine, QueuePolicy, QueueStatus, QueueTicket, QueueToken};
 use domain::{ConcertId, DomainError, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -294,10 +294,12 @@ impl QueueStore for DbQueueStore {
         Ok(admitted as u64)
     }
 
-    async fn busy_concerts(&self) -> Result<Vec<ConcertId>, DomainError> {
-        let ids: Vec<i64> = queue_state::Entity::find()
+    async fn waiting_lines(&self) -> Result<Vec<QueueLine>, DomainError> {
+        let rows: Vec<(i64, i64, i64)> = queue_state::Entity::find()
             .select_only()
             .column(queue_state::Column::ConcertId)
+            .column(queue_state::Column::IssuedSeq)
+            .column(queue_state::Column::AdmittedSeq)
             .filter(
                 Expr::col(queue_state::Column::IssuedSeq)
                     .gt(Expr::col(queue_state::Column::AdmittedSeq)),
@@ -306,7 +308,13 @@ impl QueueStore for DbQueueStore {
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(ids.into_iter().map(ConcertId).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(concert_id, issued, admitted)| QueueLine {
+                concert_id: ConcertId(concert_id),
+                waiting: (issued - admitted) as u64,
+            })
+            .collect())
     }
 
     async fn expire_active(

@@ -206,8 +206,14 @@ impl ReservationStore for DbReservationStore {
             .await
             .map_err(db_err)?;
         if cancelled.rows_affected == 0 {
-            // Paid or lapsed between our read and our write.
-            return Err(DomainError::ConcurrentModification);
+            // Paid or lapsed between our read and our write: not cancellable any more.
+            let status = match current.status_at(now) {
+                ReservationStatus::Held => ReservationStatus::Confirmed,
+                other => other,
+            };
+            return Err(DomainError::ReservationNotCancellable(
+                status.as_str().to_owned(),
+            ));
         }
         txn.commit().await.map_err(db_err)?;
         Ok(Reservation {

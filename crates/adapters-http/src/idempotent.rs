@@ -5,7 +5,7 @@ use std::future::Future;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use domain::idempotency::{IdempotencyStart, StoredResponse};
-use domain::UserId;
+use domain::{DomainError, UserId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -39,18 +39,35 @@ where
     if let IdempotencyStart::Replay(stored) = start {
         return Ok(replay(&stored));
     }
-    let stored = match run().await {
-        Ok(value) => StoredResponse {
-            status: success.as_u16(),
-            body: serde_json::to_string(&value)
-                .map_err(|e| domain::DomainError::Internal(e.to_string()))?,
-        },
-        Err(error) => StoredResponse {
-            status: error.status_code().as_u16(),
-            body: serde_json::to_string(&error.problem()).unwrap_or_default(),
-        },
+    let (stored, transient) = match run().await {
+        Ok(value) => {
+            let body =
+                serde_json::to_string(&value).map_err(|e| DomainError::Internal(e.to_string()))?;
+            (
+                StoredResponse {
+                    status: success.as_u16(),
+                    body,
+                },
+                false,
+            )
+        }
+        Err(error) => {
+            // A lost race is not an answer to keep: the retry should run again.
+            let transient = matches!(error, ApiError::Domain(DomainError::ConcurrentModification));
+            let body = serde_json::to_string(&error.problem()).unwrap_or_default();
+            (
+                StoredResponse {
+                    status: error.status_code().as_u16(),
+                    body,
+                },
+                transient,
+            )
+        }
     };
-    state.idempotency.finish(&scope, stored.clone()).await;
+    state
+        .idempotency
+        .finish(&scope, stored.clone(), transient)
+        .await;
     Ok(replay(&stored))
 }
 

@@ -1,5 +1,6 @@
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The service's Prometheus metrics, one registry per app instance.
@@ -11,6 +12,7 @@ pub struct Metrics {
     pub reservations: IntCounterVec,
     pub payments: IntCounterVec,
     pub queue_admitted: IntGauge,
+    pub queue_waiting: IntGaugeVec,
 }
 
 impl Metrics {
@@ -45,12 +47,21 @@ impl Metrics {
             "Tokens this instance's admitter admitted on its last tick",
         )
         .expect("valid metric");
+        let queue_waiting = IntGaugeVec::new(
+            Opts::new(
+                "queue_waiting",
+                "WAITING tokens per concert, as last seen by this instance's admitter",
+            ),
+            &["concert_id"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(reservations.clone()),
             Box::new(payments.clone()),
             Box::new(queue_admitted.clone()),
+            Box::new(queue_waiting.clone()),
         ] {
             registry
                 .register(collector)
@@ -63,6 +74,7 @@ impl Metrics {
             reservations,
             payments,
             queue_admitted,
+            queue_waiting,
         }
     }
 
@@ -80,6 +92,17 @@ impl Metrics {
         match result {
             Ok(_) => "ok",
             Err(e) => e.code(),
+        }
+    }
+
+    /// Records one admitter tick: how many it admitted and who still waits.
+    pub fn observe_admission(&self, report: &application::AdmissionReport) {
+        self.queue_admitted.set(report.admitted as i64);
+        self.queue_waiting.reset();
+        for line in &report.lines {
+            self.queue_waiting
+                .with_label_values(&[&line.concert_id.to_string()])
+                .set(line.waiting as i64);
         }
     }
 

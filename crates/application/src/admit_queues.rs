@@ -1,8 +1,16 @@
 use std::sync::Arc;
 
 use domain::ports::{Clock, QueueStore};
-use domain::queue::QueuePolicy;
+use domain::queue::{QueueLine, QueuePolicy};
 use domain::DomainError;
+
+/// What one admitter tick did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AdmissionReport {
+    pub admitted: u64,
+    /// The lines as found at the start of the tick.
+    pub lines: Vec<QueueLine>,
+}
 
 /// The background admitter's tick: for every concert with a line, expire
 /// lapsed ACTIVE tokens and admit the next in line. Runs in every instance;
@@ -14,15 +22,16 @@ pub struct AdmitQueues {
 }
 
 impl AdmitQueues {
-    pub async fn tick(&self) -> Result<u64, DomainError> {
+    pub async fn tick(&self) -> Result<AdmissionReport, DomainError> {
+        let lines = self.queue.waiting_lines().await?;
         let mut admitted = 0;
-        for concert_id in self.queue.busy_concerts().await? {
+        for line in &lines {
             admitted += self
                 .queue
-                .admit(concert_id, self.policy, self.clock.now())
+                .admit(line.concert_id, self.policy, self.clock.now())
                 .await?;
         }
-        Ok(admitted)
+        Ok(AdmissionReport { admitted, lines })
     }
 }
 
@@ -35,9 +44,18 @@ mod tests {
     #[tokio::test]
     async fn admits_every_busy_concert() {
         let mut queue = MockQueueStore::new();
-        queue
-            .expect_busy_concerts()
-            .returning(|| Ok(vec![ConcertId(1), ConcertId(2)]));
+        queue.expect_waiting_lines().returning(|| {
+            Ok(vec![
+                QueueLine {
+                    concert_id: ConcertId(1),
+                    waiting: 4,
+                },
+                QueueLine {
+                    concert_id: ConcertId(2),
+                    waiting: 9,
+                },
+            ])
+        });
         queue
             .expect_admit()
             .times(2)
@@ -52,6 +70,8 @@ mod tests {
                 active_ttl: chrono::Duration::seconds(1),
             },
         };
-        assert_eq!(uc.tick().await, Ok(3));
+        let report = uc.tick().await.unwrap();
+        assert_eq!(report.admitted, 3);
+        assert_eq!(report.lines.len(), 2);
     }
 }

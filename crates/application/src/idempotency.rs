@@ -32,10 +32,16 @@ impl Idempotency {
         Ok((scope, start))
     }
 
-    /// Keeps the answer of a request that ran to a definite outcome; a server
-    /// failure (5xx) releases the key instead, so that the retry runs again.
-    pub async fn finish(&self, scope: &IdempotencyScope, response: StoredResponse) {
-        let result = if response.status >= 500 {
+    /// Keeps the answer of a request that ran to a definite outcome. A server
+    /// failure (5xx) or a transient conflict releases the key instead, so that
+    /// the retry runs again rather than replaying a failure that was not final.
+    pub async fn finish(
+        &self,
+        scope: &IdempotencyScope,
+        response: StoredResponse,
+        transient: bool,
+    ) {
+        let result = if transient || response.status >= 500 {
             self.store.release(scope).await
         } else {
             self.store.complete(scope, &response).await
@@ -86,6 +92,7 @@ mod tests {
                 status: 503,
                 body: "{}".into(),
             },
+            false,
         )
         .await;
         uc.finish(
@@ -94,6 +101,7 @@ mod tests {
                 status: 409,
                 body: "{}".into(),
             },
+            false,
         )
         .await;
     }

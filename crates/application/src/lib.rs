@@ -22,7 +22,7 @@ mod view_queue_token;
 mod view_reservations;
 mod view_seat_map;
 
-pub use admit_queues::AdmitQueues;
+pub use admit_queues::{AdmissionReport, AdmitQueues};
 pub use authenticate::Authenticate;
 pub use cancel_reservation::CancelReservation;
 pub use charge_points::ChargePoints;

@@ -38,9 +38,9 @@ pub struct Application {
 
 /// Opens the database and brings its schema up to date.
 pub async fn run_migrations(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    adapters_db::migrate(&settings.database.url).await?;
     let db =
         adapters_db::connect(&settings.database.url, settings.database.max_connections).await?;
-    adapters_db::migrate(&db).await?;
     Ok(db)
 }
 
@@ -208,9 +208,9 @@ impl Application {
                 move || {
                     let (admitter, metrics) = (admitter.clone(), metrics.clone());
                     async move {
-                        let admitted = admitter.tick().await?;
-                        metrics.queue_admitted.set(admitted as i64);
-                        Ok(admitted)
+                        let report = admitter.tick().await?;
+                        metrics.observe_admission(&report);
+                        Ok(report.admitted)
                     }
                 },
             ),

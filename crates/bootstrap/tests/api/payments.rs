@@ -53,6 +53,9 @@ async fn a_purchase_debits_sells_and_expires_the_token(backend: Backend) {
     assert_eq!(map["seats"][1]["status"], "SOLD");
     let (_, current) = app.current_token(&buyer, &token).await;
     assert_eq!(current["status"], "EXPIRED");
+    let metrics = app.get("/metrics").send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"reservations_total{outcome="ok"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"payments_total{outcome="ok"} 1"#), "{metrics}");
     // A confirmed reservation cannot be cancelled.
     let cancel = app
         .delete(&format!("/api/v1/reservations/{id}"))

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::queue::{QueuePolicy, QueueTicket, QueueToken};
+use crate::queue::{QueueLine, QueuePolicy, QueueTicket, QueueToken};
 use crate::{ConcertId, DomainError, UserId};
 
 /// A request to join a concert's line.
@@ -38,8 +38,9 @@ pub trait QueueStore: Send + Sync {
         policy: QueuePolicy,
         now: DateTime<Utc>,
     ) -> Result<u64, DomainError>;
-    /// Concerts whose line has someone WAITING or ACTIVE.
-    async fn busy_concerts(&self) -> Result<Vec<ConcertId>, DomainError>;
+    /// Concerts with someone WAITING, and how many. (A lapsed ACTIVE token in
+    /// a line with nobody waiting needs no work: reads already see it expired.)
+    async fn waiting_lines(&self) -> Result<Vec<QueueLine>, DomainError>;
     /// Ends the user's ACTIVE window for the concert (after a payment).
     async fn expire_active(
         &self,

@@ -4,4 +4,4 @@ mod policy;
 mod token;
 
 pub use policy::{AdmissionRate, QueuePolicy};
-pub use token::{QueueStatus, QueueTicket, QueueToken};
+pub use token::{QueueLine, QueueStatus, QueueTicket, QueueToken};

@@ -45,3 +45,11 @@ pub struct QueueTicket {
     /// Admissions per second recently observed for this concert, if any.
     pub admission_rate: Option<AdmissionRate>,
 }
+
+/// A concert's line as the admitter sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLine {
+    pub concert_id: ConcertId,
+    /// Tokens still WAITING.
+    pub waiting: u64,
+}
