@@ -83,7 +83,7 @@ pub async fn migrate(url: &str) -> Result<(), DbSetupError> {
 }
 
 /// Any constant works: it only has to be the same in every instance.
-const MIGRATION_LOCK: i64 = 0x636f_6e63_6572_74;
+const MIGRATION_LOCK: i64 = 0x0063_6f6e_6365_7274;
 
 /// A cheap round trip for the readiness probe.
 pub async fn ping(db: &DatabaseConnection) -> bool {

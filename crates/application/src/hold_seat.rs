@@ -50,3 +50,151 @@ impl HoldSeat {
         self.reservations.hold(&hold).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+    use domain::concert::Schedule;
+    use domain::ports::{
+        MockClock, MockConcertRepository, MockQueueStore, MockReservationStore, MockSeatRepository,
+    };
+    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::reservation::ReservationStatus;
+    use domain::seat::{Seat, SeatStatus};
+    use domain::{ConcertId, ReservationId, Won};
+
+    fn seat(schedule: i64, status: SeatStatus) -> Seat {
+        Seat {
+            id: SeatId(7),
+            schedule_id: ScheduleId(schedule),
+            seat_number: 7,
+            price: Won(1000),
+            status,
+            hold_expires_at: None,
+            version: 2,
+        }
+    }
+
+    fn use_case(
+        seat: Seat,
+        queue_status: QueueStatus,
+        reservations: MockReservationStore,
+    ) -> HoldSeat {
+        let mut concerts = MockConcertRepository::new();
+        concerts.expect_find_schedule().returning(|id| {
+            Ok((id == ScheduleId(3)).then(|| Schedule {
+                id,
+                concert_id: ConcertId(1),
+                starts_at: Utc::now() + Duration::hours(1),
+                price: Won(1000),
+                seat_count: 10,
+            }))
+        });
+        let mut seats = MockSeatRepository::new();
+        seats
+            .expect_find()
+            .returning(move |_| Ok(Some(seat.clone())));
+        let mut queue = MockQueueStore::new();
+        queue.expect_find().returning(move |token, _| {
+            Ok(Some(QueueTicket {
+                token: QueueToken(token.into()),
+                user_id: UserId(1),
+                concert_id: ConcertId(1),
+                status: queue_status,
+                position: 0,
+                expires_at: None,
+                admission_rate: None,
+            }))
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        HoldSeat {
+            concerts: Arc::new(concerts),
+            seats: Arc::new(seats),
+            reservations: Arc::new(reservations),
+            guard: Arc::new(QueueGuard {
+                queue: Arc::new(queue),
+                clock: clock.clone(),
+            }),
+            clock,
+            policy: HoldPolicy {
+                hold_ttl: Duration::seconds(300),
+                max_holds_per_user: 4,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn holds_with_the_version_it_read() {
+        let mut reservations = MockReservationStore::new();
+        reservations.expect_live_holds().returning(|_, _| Ok(0));
+        reservations
+            .expect_hold()
+            .withf(|h| {
+                h.seat_version == 2 && h.concert_id == ConcertId(1) && h.max_holds_per_user == 4
+            })
+            .returning(|h| {
+                Ok(Reservation {
+                    id: ReservationId(1),
+                    user_id: h.user_id,
+                    concert_id: h.concert_id,
+                    schedule_id: h.schedule_id,
+                    seat_id: h.seat_id,
+                    seat_number: h.seat_number,
+                    seat_version: h.seat_version + 1,
+                    price: h.price,
+                    status: ReservationStatus::Held,
+                    expires_at: h.expires_at,
+                    created_at: h.now,
+                })
+            });
+        let uc = use_case(
+            seat(3, SeatStatus::Available),
+            QueueStatus::Active,
+            reservations,
+        );
+        let held = uc
+            .execute(UserId(1), Some("t"), ScheduleId(3), SeatId(7))
+            .await
+            .unwrap();
+        assert_eq!(held.status, ReservationStatus::Held);
+    }
+
+    #[tokio::test]
+    async fn refusals_never_reach_the_store() {
+        // No expectation on hold(): reaching the store would panic the mock.
+        let mut live = MockReservationStore::new();
+        live.expect_live_holds().returning(|_, _| Ok(0));
+        let uc = use_case(
+            seat(4, SeatStatus::Available),
+            QueueStatus::Active,
+            MockReservationStore::new(),
+        );
+        let err = uc
+            .execute(UserId(1), Some("t"), ScheduleId(3), SeatId(7))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DomainError::NotFound(_)),
+            "seat of another schedule"
+        );
+        let uc = use_case(
+            seat(3, SeatStatus::Available),
+            QueueStatus::Waiting,
+            MockReservationStore::new(),
+        );
+        let err = uc
+            .execute(UserId(1), Some("t"), ScheduleId(3), SeatId(7))
+            .await
+            .unwrap_err();
+        assert_eq!(err, DomainError::QueueTokenNotActive);
+        let uc = use_case(seat(3, SeatStatus::Sold), QueueStatus::Active, live);
+        let err = uc
+            .execute(UserId(1), Some("t"), ScheduleId(3), SeatId(7))
+            .await
+            .unwrap_err();
+        assert_eq!(err, DomainError::SeatUnavailable(7));
+    }
+}

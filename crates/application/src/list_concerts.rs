@@ -14,3 +14,26 @@ impl ListConcerts {
         self.concerts.list().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ports::MockConcertRepository;
+    use domain::ConcertId;
+
+    #[tokio::test]
+    async fn lists_the_catalogue() {
+        let mut concerts = MockConcertRepository::new();
+        concerts.expect_list().returning(|| {
+            Ok(vec![Concert {
+                id: ConcertId(1),
+                title: "t".into(),
+                venue: "v".into(),
+            }])
+        });
+        let uc = ListConcerts {
+            concerts: Arc::new(concerts),
+        };
+        assert_eq!(uc.execute().await.unwrap().len(), 1);
+    }
+}

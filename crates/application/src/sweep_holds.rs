@@ -18,3 +18,27 @@ impl SweepHolds {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ports::{MockClock, MockReservationStore};
+
+    #[tokio::test]
+    async fn sweeps_one_batch_at_the_clock_time() {
+        let now = chrono::Utc::now();
+        let mut reservations = MockReservationStore::new();
+        reservations
+            .expect_expire_lapsed()
+            .withf(move |at, limit| *at == now && *limit == 500)
+            .returning(|_, _| Ok(3));
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(move || now);
+        let uc = SweepHolds {
+            reservations: Arc::new(reservations),
+            clock: Arc::new(clock),
+            batch: 500,
+        };
+        assert_eq!(uc.tick().await, Ok(3));
+    }
+}

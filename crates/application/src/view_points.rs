@@ -35,3 +35,38 @@ pub(crate) fn ensure_self(caller: UserId, owner: UserId) -> Result<(), DomainErr
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ports::MockPointStore;
+    use domain::Won;
+
+    #[tokio::test]
+    async fn only_the_owner_reads_points() {
+        let mut points = MockPointStore::new();
+        points.expect_balance().times(1).returning(|user_id| {
+            Ok(Balance {
+                user_id,
+                amount: Won(5),
+                version: 1,
+            })
+        });
+        points.expect_history().times(0);
+        let uc = ViewPoints {
+            points: Arc::new(points),
+        };
+        assert_eq!(
+            uc.balance(UserId(1), UserId(1)).await.unwrap().amount,
+            Won(5)
+        );
+        assert!(matches!(
+            uc.balance(UserId(1), UserId(2)).await,
+            Err(DomainError::Forbidden(_))
+        ));
+        assert!(matches!(
+            uc.history(UserId(1), UserId(2)).await,
+            Err(DomainError::Forbidden(_))
+        ));
+    }
+}

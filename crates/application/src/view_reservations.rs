@@ -40,3 +40,56 @@ pub(crate) fn owned(
         .filter(|r| r.user_id == user_id)
         .ok_or_else(|| DomainError::not_found(format!("reservation {id}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+    use domain::ports::{MockClock, MockReservationStore};
+    use domain::reservation::ReservationStatus;
+    use domain::{ConcertId, ScheduleId, SeatId, Won};
+
+    #[tokio::test]
+    async fn lapsed_holds_read_expired_and_others_are_not_found() {
+        let now = Utc::now();
+        let lapsed = Reservation {
+            id: ReservationId(1),
+            user_id: UserId(1),
+            concert_id: ConcertId(1),
+            schedule_id: ScheduleId(1),
+            seat_id: SeatId(1),
+            seat_number: 1,
+            seat_version: 1,
+            price: Won(1),
+            status: ReservationStatus::Held,
+            expires_at: now - Duration::seconds(1),
+            created_at: now - Duration::seconds(301),
+        };
+        let mut store = MockReservationStore::new();
+        let found = lapsed.clone();
+        store
+            .expect_find()
+            .returning(move |_| Ok(Some(found.clone())));
+        store
+            .expect_list_of()
+            .returning(move |_| Ok(vec![lapsed.clone()]));
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(move || now);
+        let uc = ViewReservations {
+            reservations: Arc::new(store),
+            clock: Arc::new(clock),
+        };
+        assert_eq!(
+            uc.get(UserId(1), ReservationId(1)).await.unwrap().status,
+            ReservationStatus::Expired
+        );
+        assert_eq!(
+            uc.list(UserId(1)).await.unwrap()[0].status,
+            ReservationStatus::Expired
+        );
+        assert!(matches!(
+            uc.get(UserId(2), ReservationId(1)).await,
+            Err(DomainError::NotFound(_))
+        ));
+    }
+}

@@ -50,3 +50,79 @@ impl ViewSeatMap {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+    use domain::concert::Schedule;
+    use domain::ports::{MockClock, MockConcertRepository, MockQueueStore, MockSeatRepository};
+    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::{SeatId, Won};
+
+    #[tokio::test]
+    async fn lapsed_holds_show_available_and_other_concerts_schedules_are_not_found() {
+        let now = Utc::now();
+        let mut concerts = MockConcertRepository::new();
+        concerts.expect_find_schedule().returning(move |id| {
+            Ok(Some(Schedule {
+                id,
+                concert_id: ConcertId(1),
+                starts_at: now + Duration::hours(1),
+                price: Won(10),
+                seat_count: 2,
+            }))
+        });
+        let mut seats = MockSeatRepository::new();
+        seats.expect_seats_of().returning(move |schedule_id| {
+            let seat = |n: i64, status, until| Seat {
+                id: SeatId(n),
+                schedule_id,
+                seat_number: n as u32,
+                price: Won(10),
+                status,
+                hold_expires_at: until,
+                version: 1,
+            };
+            Ok(vec![
+                seat(1, SeatStatus::Held, Some(now - Duration::seconds(1))),
+                seat(2, SeatStatus::Held, Some(now + Duration::seconds(60))),
+            ])
+        });
+        let mut queue = MockQueueStore::new();
+        queue.expect_find().returning(|token, _| {
+            Ok(Some(QueueTicket {
+                token: QueueToken(token.into()),
+                user_id: UserId(1),
+                concert_id: ConcertId(1),
+                status: QueueStatus::Active,
+                position: 0,
+                expires_at: None,
+                admission_rate: None,
+            }))
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(move || now);
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        let uc = ViewSeatMap {
+            concerts: Arc::new(concerts),
+            seats: Arc::new(seats),
+            guard: Arc::new(QueueGuard {
+                queue: Arc::new(queue),
+                clock: clock.clone(),
+            }),
+            clock,
+        };
+        let map = uc
+            .execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(5))
+            .await
+            .unwrap();
+        let statuses: Vec<_> = map.seats.iter().map(|(_, s)| *s).collect();
+        assert_eq!(statuses, vec![SeatStatus::Available, SeatStatus::Held]);
+        let err = uc
+            .execute(UserId(1), Some("t"), ConcertId(2), ScheduleId(5))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::NotFound(_)));
+    }
+}

@@ -9,6 +9,7 @@ use adapters_db::{
     DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
 };
 use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
+use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
     Idempotency, JoinQueue, ListConcerts, ListSchedules, LogIn, PayReservation, QueueGuard,
@@ -26,7 +27,7 @@ use tokio::sync::watch;
 use crate::clock::SystemClock;
 use crate::jobs::{spawn_job, Job};
 use crate::seed::seed_demo_catalogue;
-use crate::Settings;
+use crate::{QueueBackend, Settings};
 
 /// A built application: bound to its port, jobs started, ready to serve.
 pub struct Application {
@@ -44,12 +45,23 @@ pub async fn run_migrations(settings: &Settings) -> anyhow::Result<DatabaseConne
     Ok(db)
 }
 
-struct DbReadiness(DatabaseConnection);
+/// Ready when the database, and Redis when the queue lives there, answer.
+struct StoresReadiness {
+    db: DatabaseConnection,
+    redis: Option<RedisConnection>,
+}
 
 #[async_trait]
-impl Readiness for DbReadiness {
+impl Readiness for StoresReadiness {
     async fn ready(&self) -> bool {
-        tokio::time::timeout(Duration::from_secs(2), adapters_db::ping(&self.0))
+        let checks = async {
+            let redis_ok = match &self.redis {
+                Some(redis) => adapters_redis::ping(redis).await,
+                None => true,
+            };
+            redis_ok && adapters_db::ping(&self.db).await
+        };
+        tokio::time::timeout(Duration::from_secs(2), checks)
             .await
             .unwrap_or(false)
     }
@@ -73,11 +85,19 @@ impl Application {
         let users = Arc::new(DbUserRepository { db: db.clone() });
         let concerts: Arc<dyn ConcertRepository> = Arc::new(DbConcertRepository { db: db.clone() });
         let seats = Arc::new(DbSeatRepository { db: db.clone() });
-        let queue: Arc<dyn QueueStore> = Arc::new(DbQueueStore { db: db.clone() });
+        let (queue, redis): (Arc<dyn QueueStore>, _) = match settings.queue.backend {
+            QueueBackend::Database => (Arc::new(DbQueueStore { db: db.clone() }), None),
+            QueueBackend::Redis => {
+                let redis = adapters_redis::connect(&settings.redis.url)
+                    .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?;
+                let store = RedisQueueStore::new(redis.clone(), settings.redis.key_prefix.clone());
+                (Arc::new(store), Some(redis))
+            }
+        };
         let reservations: Arc<dyn ReservationStore> =
             Arc::new(DbReservationStore { db: db.clone() });
         let points = Arc::new(DbPointStore { db: db.clone() });
-        let hasher = Arc::new(Argon2Hasher);
+        let hasher = Arc::new(Argon2Hasher::default());
         let tokens = Arc::new(JwtAccessTokens::new(
             jwt_secret.as_bytes(),
             settings.auth.access_ttl_secs,
@@ -185,7 +205,7 @@ impl Application {
                 store: Arc::new(DbIdempotencyStore { db: db.clone() }),
                 clock: clock.clone(),
             },
-            readiness: Arc::new(DbReadiness(db)),
+            readiness: Arc::new(StoresReadiness { db, redis }),
             metrics: Metrics::new(),
         });
 

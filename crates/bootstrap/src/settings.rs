@@ -205,14 +205,43 @@ impl Settings {
                 reason: "must be greater than 0".into(),
             });
         }
-        if self.queue.backend == QueueBackend::Redis {
-            return Err(SettingsError::Invalid {
-                key: "queue.backend",
-                reason: "the redis backend is not available in this build yet; use database".into(),
-            });
-        }
         self.auth.jwt_secret = self.auth.jwt_secret.filter(|s| !s.expose().is_empty());
         self.admin.api_key = self.admin.api_key.filter(|s| !s.expose().is_empty());
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // One test: environment variables are process-wide.
+    #[test]
+    fn layered_settings_and_clear_errors() {
+        let defaults = Settings::defaults().unwrap();
+        assert_eq!(
+            (defaults.server.host.as_str(), defaults.server.port),
+            ("127.0.0.1", 8080)
+        );
+        assert_eq!(defaults.queue.backend, QueueBackend::Database);
+        assert!(defaults.admin.api_key.is_none() && defaults.auth.jwt_secret.is_none());
+
+        std::env::set_var("APP__SERVER__PORT", "9090");
+        std::env::set_var("APP__ADMIN__API_KEY", "k");
+        let loaded = Settings::load().unwrap();
+        assert_eq!(loaded.server.port, 9090);
+        assert_eq!(loaded.admin.api_key.unwrap().expose(), "k");
+        assert_eq!(format!("{:?}", Secret::from("hidden")), "Secret(***)");
+
+        std::env::set_var("APP__SERVER__PORT", "abc");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("server.port"), "{err}");
+        std::env::remove_var("APP__SERVER__PORT");
+
+        std::env::set_var("APP__DATABASE__URL", "mysql://x");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+        std::env::remove_var("APP__DATABASE__URL");
+        std::env::remove_var("APP__ADMIN__API_KEY");
     }
 }

@@ -1,21 +1,54 @@
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use domain::ports::PasswordHasher;
 use domain::user::Password;
 use domain::DomainError;
+use tokio::sync::Semaphore;
 
 /// Argon2id with the crate's recommended parameters (19 MiB, 2 passes).
-/// Hashing runs on the blocking pool: it is slow on purpose.
-#[derive(Clone, Default)]
-pub struct Argon2Hasher;
+/// Hashing runs on the blocking pool: it is slow on purpose. At most one
+/// hash per core runs at a time: a login storm then queues for the CPU
+/// instead of starving every other request (and the database pool) of it.
+#[derive(Clone)]
+pub struct Argon2Hasher {
+    permits: Arc<Semaphore>,
+}
+
+impl Default for Argon2Hasher {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            permits: Arc::new(Semaphore::new(cores)),
+        }
+    }
+}
+
+impl Argon2Hasher {
+    /// Runs `work` on the blocking pool once a core is free.
+    async fn on_a_core<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, DomainError> + Send + 'static,
+    ) -> Result<T, DomainError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))?
+    }
+}
 
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<String, DomainError> {
         let password = password.clone();
-        tokio::task::spawn_blocking(move || {
+        self.on_a_core(move || {
             let salt = SaltString::generate(&mut OsRng);
             Argon2::default()
                 .hash_password(password.expose().as_bytes(), &salt)
@@ -23,12 +56,11 @@ impl PasswordHasher for Argon2Hasher {
                 .map_err(|e| DomainError::Internal(format!("password hashing failed: {e}")))
         })
         .await
-        .map_err(|e| DomainError::Internal(e.to_string()))?
     }
 
     async fn verify(&self, password: &Password, hash: &str) -> Result<bool, DomainError> {
         let (password, hash) = (password.clone(), hash.to_owned());
-        tokio::task::spawn_blocking(move || {
+        self.on_a_core(move || {
             let parsed = PasswordHash::new(&hash)
                 .map_err(|e| DomainError::Internal(format!("stored hash: {e}")))?;
             Ok(Argon2::default()
@@ -36,7 +68,6 @@ impl PasswordHasher for Argon2Hasher {
                 .is_ok())
         })
         .await
-        .map_err(|e| DomainError::Internal(e.to_string()))?
     }
 }
 
@@ -46,7 +77,7 @@ mod tests {
 
     #[tokio::test]
     async fn hash_verifies_only_the_same_password() {
-        let hasher = Argon2Hasher;
+        let hasher = Argon2Hasher::default();
         let password = Password::parse("correct-horse").unwrap();
         let hash = hasher.hash(&password).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));

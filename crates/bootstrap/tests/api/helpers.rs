@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bootstrap::{Application, Settings};
+use bootstrap::{Application, QueueBackend, Settings};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
@@ -10,65 +10,119 @@ use tokio::sync::OnceCell;
 
 pub const ADMIN_KEY: &str = "test-admin-key";
 
-/// Runs a scenario `async fn name(app: TestApp)` once on SQLite and once on PostgreSQL.
-macro_rules! e2e {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(crate::helpers::Backend::Sqlite).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(backend) = crate::helpers::Backend::postgres().await {
-                    super::$name(backend).await
-                }
-            }
-        }
+/// Runs a scenario `async fn name(backend: Backend)` once per listed variant:
+/// `sqlite`, `postgres`, and with the queue on Redis, `sqlite_redis`, `postgres_redis`.
+/// A variant whose services are missing is skipped (a failure under `CI=true`).
+macro_rules! e2e_on {
+    ($variants:tt $($name:ident),* $(,)?) => {$(
+        crate::helpers::e2e_module!($name $variants);
     )*};
+}
+pub(crate) use e2e_on;
+
+macro_rules! e2e_module {
+    ($name:ident [$($variant:ident),*]) => {
+        mod $name {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $variant() {
+                    if let Some(backend) = crate::helpers::Backend::$variant().await {
+                        super::$name(backend).await
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use e2e_module;
+
+/// On both databases, with the queue in the database.
+macro_rules! e2e {
+    ($($name:ident),* $(,)?) => { crate::helpers::e2e_on!([sqlite, postgres] $($name),*); };
 }
 pub(crate) use e2e;
 
-/// Runs a scenario on PostgreSQL only (several instances share one database).
+/// On PostgreSQL only: several instances share one database.
 macro_rules! e2e_postgres {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(backend) = crate::helpers::Backend::postgres().await {
-                    super::$name(backend).await
-                }
-            }
-        }
-    )*};
+    ($($name:ident),* $(,)?) => { crate::helpers::e2e_on!([postgres] $($name),*); };
 }
 pub(crate) use e2e_postgres;
 
+/// Queue scenarios: both databases, each with the queue in the database and on Redis.
+macro_rules! e2e_queue {
+    ($($name:ident),* $(,)?) => {
+        crate::helpers::e2e_on!([sqlite, postgres, sqlite_redis, postgres_redis] $($name),*);
+    };
+}
+pub(crate) use e2e_queue;
+
 /// Where a test's database lives.
 #[derive(Clone, Debug)]
-pub enum Backend {
+pub enum Db {
     Sqlite,
     /// An admin URL of a PostgreSQL server on which each test creates its own database.
     Postgres(String),
 }
 
+/// A test's stores: a database, and Redis when the queue lives there.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub db: Db,
+    pub redis: Option<String>,
+}
+
 static POSTGRES: OnceCell<Option<String>> = OnceCell::const_new();
 
+/// A service the tests need but cannot find: skip, except under `CI=true`.
+fn missing(what: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {what} is not available"
+    );
+    eprintln!("skipped: {what} is not available");
+}
+
 impl Backend {
+    pub async fn sqlite() -> Option<Backend> {
+        Some(Backend {
+            db: Db::Sqlite,
+            redis: None,
+        })
+    }
+
     /// PostgreSQL from `TEST_DATABASE_URL`, else a testcontainers instance when a
-    /// Docker engine answers. None of those: skipped, except under `CI=true`,
-    /// where it fails, because CI must exercise PostgreSQL.
+    /// Docker engine answers.
     pub async fn postgres() -> Option<Backend> {
         let url = POSTGRES.get_or_init(find_postgres).await.clone();
         if url.is_none() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but no PostgreSQL: set TEST_DATABASE_URL or run a Docker engine"
-            );
-            eprintln!("skipped on PostgreSQL: no TEST_DATABASE_URL and no Docker engine");
+            missing("PostgreSQL (set TEST_DATABASE_URL or run a Docker engine)");
         }
-        url.map(Backend::Postgres)
+        url.map(|url| Backend {
+            db: Db::Postgres(url),
+            redis: None,
+        })
+    }
+
+    pub async fn sqlite_redis() -> Option<Backend> {
+        Self::sqlite().await?.with_redis()
+    }
+
+    pub async fn postgres_redis() -> Option<Backend> {
+        Self::postgres().await?.with_redis()
+    }
+
+    /// The queue on Redis from `REDIS_URL`.
+    fn with_redis(self) -> Option<Backend> {
+        match std::env::var("REDIS_URL") {
+            Ok(url) => Some(Backend {
+                redis: Some(url),
+                ..self
+            }),
+            Err(_) => {
+                missing("Redis (set REDIS_URL)");
+                None
+            }
+        }
     }
 }
 
@@ -111,14 +165,14 @@ fn rand_u64() -> u64 {
 }
 
 /// A fresh, empty database for one test.
-async fn fresh_database_url(backend: &Backend) -> String {
-    match backend {
-        Backend::Sqlite => {
+async fn fresh_database_url(db: &Db) -> String {
+    match db {
+        Db::Sqlite => {
             let dir = std::env::temp_dir().join(random_name("concert-test-"));
             std::fs::create_dir_all(&dir).unwrap();
             format!("sqlite://{}/test.db", dir.display())
         }
-        Backend::Postgres(admin_url) => {
+        Db::Postgres(admin_url) => {
             let name = random_name("ct_");
             let admin = Database::connect(admin_url.as_str())
                 .await
@@ -153,7 +207,13 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     let mut settings = Settings::defaults().expect("default settings");
     settings.server.port = 0;
     settings.demo.seed = false;
-    settings.database.url = fresh_database_url(&backend).await;
+    settings.database.url = fresh_database_url(&backend.db).await;
+    if let Some(url) = &backend.redis {
+        settings.queue.backend = QueueBackend::Redis;
+        settings.redis.url = url.clone();
+        // Tests share one Redis: each gets its own key space.
+        settings.redis.key_prefix = format!("{}:", random_name("test-"));
+    }
     settings.database.max_connections = 5;
     settings.admin.api_key = Some(ADMIN_KEY.into());
     settings.queue.admit_interval_ms = 50;
@@ -231,12 +291,10 @@ impl TestApp {
     pub async fn user(&self, login_id: &str) -> TestUser {
         let created = self.sign_up(login_id, "password-123").await;
         assert_eq!(created.status(), StatusCode::CREATED, "sign up {login_id}");
-        let body: Value = self
-            .log_in(login_id, "password-123")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let login = self.log_in(login_id, "password-123").await;
+        let status = login.status();
+        let body: Value = login.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "log in {login_id}: {body}");
         TestUser {
             id: body["userId"].as_i64().unwrap(),
             login_id: login_id.into(),

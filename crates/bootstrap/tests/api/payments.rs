@@ -1,10 +1,10 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_code, e2e, spawn_app, Backend};
+use crate::helpers::{assert_code, e2e, e2e_queue, spawn_app, Backend};
 
+e2e_queue!(a_purchase_debits_sells_and_expires_the_token);
 e2e!(
-    a_purchase_debits_sells_and_expires_the_token,
     payment_refusals_change_nothing,
     payment_idempotency_key_replays_after_the_token_expired
 );
@@ -53,9 +53,22 @@ async fn a_purchase_debits_sells_and_expires_the_token(backend: Backend) {
     assert_eq!(map["seats"][1]["status"], "SOLD");
     let (_, current) = app.current_token(&buyer, &token).await;
     assert_eq!(current["status"], "EXPIRED");
-    let metrics = app.get("/metrics").send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"reservations_total{outcome="ok"} 1"#), "{metrics}");
-    assert!(metrics.contains(r#"payments_total{outcome="ok"} 1"#), "{metrics}");
+    let metrics = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"reservations_total{outcome="ok"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"payments_total{outcome="ok"} 1"#),
+        "{metrics}"
+    );
     // A confirmed reservation cannot be cancelled.
     let cancel = app
         .delete(&format!("/api/v1/reservations/{id}"))

@@ -2,9 +2,13 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::Value;
 
-use crate::helpers::{assert_code, e2e, eventually, spawn_app, spawn_app_with, Backend};
+use bootstrap::QueueBackend;
 
-e2e!(
+use crate::helpers::{
+    assert_code, e2e_queue, eventually, spawn_app, spawn_app_with, Backend, TestApp,
+};
+
+e2e_queue!(
     issue_admits_at_once_when_there_is_room_and_reissue_is_idempotent,
     waiting_line_is_first_come_first_served_with_positions,
     an_expired_token_frees_its_place_for_the_next_in_line,
@@ -12,27 +16,68 @@ e2e!(
     joining_an_unknown_concert_is_not_found,
 );
 
-/// `(seq, status)` of every token of the concert, in one atomic read.
-pub async fn snapshot(db: &DatabaseConnection, concert_id: i64) -> Vec<(i64, String, bool)> {
+/// `(seq, status, window still open)` of the concert's tokens in one atomic
+/// read, by seq: every token from the database; the WAITING and ACTIVE ones
+/// from Redis (expired tokens leave its sets).
+pub async fn snapshot(app: &TestApp, concert_id: i64) -> Vec<(i64, String, bool)> {
+    let mut rows = match app.settings.queue.backend {
+        QueueBackend::Database => database_snapshot(&app.db().await, concert_id).await,
+        QueueBackend::Redis => redis_snapshot(app, concert_id).await,
+    };
     let now_ms = chrono::Utc::now().timestamp_millis();
+    rows.sort();
+    rows.into_iter()
+        .map(|(seq, status, exp)| (seq, status, exp > now_ms))
+        .collect()
+}
+
+async fn database_snapshot(db: &DatabaseConnection, concert_id: i64) -> Vec<(i64, String, i64)> {
     let rows = db
         .query_all(Statement::from_string(
             db.get_database_backend(),
             format!(
-                "SELECT seq, status, COALESCE(expires_at_ms, 0) AS exp FROM queue_tokens WHERE concert_id = {concert_id} ORDER BY seq"
+                "SELECT seq, status, COALESCE(expires_at_ms, 0) AS exp FROM queue_tokens WHERE concert_id = {concert_id}"
             ),
         ))
         .await
         .unwrap();
     rows.iter()
         .map(|r| {
-            let exp: i64 = r.try_get("", "exp").unwrap();
             (
                 r.try_get("", "seq").unwrap(),
                 r.try_get("", "status").unwrap(),
-                exp > now_ms,
+                r.try_get("", "exp").unwrap(),
             )
         })
+        .collect()
+}
+
+const REDIS_SNAPSHOT: &str = r#"
+local p, c = ARGV[1], ARGV[2]
+local q = p .. 'queue:' .. c .. ':'
+local out = {}
+local w = redis.call('ZRANGE', q .. 'waiting', 0, -1, 'WITHSCORES')
+for i = 1, #w, 2 do
+  table.insert(out, w[i + 1]); table.insert(out, 'WAITING'); table.insert(out, '0')
+end
+local a = redis.call('ZRANGE', q .. 'active', 0, -1, 'WITHSCORES')
+for i = 1, #a, 2 do
+  table.insert(out, redis.call('HGET', p .. 'token:' .. a[i], 's')); table.insert(out, 'ACTIVE'); table.insert(out, a[i + 1])
+end
+return out
+"#;
+
+async fn redis_snapshot(app: &TestApp, concert_id: i64) -> Vec<(i64, String, i64)> {
+    let client = redis::Client::open(app.settings.redis.url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let flat: Vec<String> = redis::Script::new(REDIS_SNAPSHOT)
+        .arg(&app.settings.redis.key_prefix)
+        .arg(concert_id)
+        .invoke_async(&mut connection)
+        .await
+        .unwrap();
+    flat.chunks_exact(3)
+        .map(|t| (t[0].parse().unwrap(), t[1].clone(), t[2].parse().unwrap()))
         .collect()
 }
 
@@ -112,9 +157,8 @@ async fn waiting_line_is_first_come_first_served_with_positions(backend: Backend
     );
 
     // As ACTIVE windows lapse, the line advances strictly in order, never past the cap.
-    let db = app.db().await;
     eventually("everyone admitted in turn", || async {
-        let snap = snapshot(&db, concert_id).await;
+        let snap = snapshot(&app, concert_id).await;
         assert_fair(&snap, 2);
         snap.iter().all(|(_, s, _)| s != "WAITING")
     })

@@ -161,7 +161,7 @@ async fn protected_endpoints_require_a_valid_token(backend: Backend) {
         assert_problem(response, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     }
     // A token from another deployment (another secret) is refused too.
-    let other = spawn_app(Backend::Sqlite).await;
+    let other = spawn_app(Backend::sqlite().await.unwrap()).await;
     let foreign = other.user("erin").await;
     let response = app
         .get(&path)
