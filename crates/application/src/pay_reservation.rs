@@ -138,10 +138,13 @@ mod tests {
                 version: 3,
             })
         });
-        queue
-            .expect_expire_active()
-            .times(expire_calls)
-            .returning(|_, _, _| Ok(()));
+        // Without an expectation, a call to the queue panics the mock.
+        if expire_calls > 0 {
+            queue
+                .expect_expire_active()
+                .times(expire_calls)
+                .returning(|_, _, _| Ok(()));
+        }
         let queue: Arc<dyn QueueStore> = Arc::new(queue);
         let mut clock = MockClock::new();
         clock.expect_now().returning(Utc::now);
@@ -249,6 +252,37 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::Unavailable(_)));
+    }
+
+    #[tokio::test]
+    async fn the_payment_stands_when_the_queue_cannot_be_told() {
+        let mut payments = MockPaymentStore::new();
+        payments.expect_pay().times(1).returning(|d| {
+            Ok(Payment {
+                id: PaymentId(1),
+                reservation_id: d.reservation_id,
+                amount: d.amount,
+                balance_after: d.debit.new_amount,
+                paid_at: d.paid_at,
+            })
+        });
+        let mut queue = active_queue();
+        queue
+            .expect_expire_active()
+            .times(1)
+            .returning(|_, _, _| Err(DomainError::Unavailable("redis down".into())));
+        let uc = use_case(
+            reservation(ReservationStatus::Held, 60),
+            50_000,
+            payments,
+            queue,
+            0,
+        );
+        let payment = uc
+            .execute(UserId(1), Some("t"), ReservationId(5))
+            .await
+            .unwrap();
+        assert_eq!(payment.balance_after, Won(20_000));
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, e2e, e2e_postgres, spawn_app, Backend};
+use crate::helpers::{assert_problem, e2e, e2e_on, e2e_postgres, spawn_app, Backend};
 
 e2e!(
     health_metrics_and_request_ids,
@@ -155,4 +155,122 @@ async fn database_outage_answers_503_and_heals(backend: Backend) {
         app.get("/api/v1/concerts").send().await.unwrap().status() == StatusCode::OK
     })
     .await;
+}
+
+e2e_on!([sqlite] redis_outage_answers_503_and_heals);
+
+/// A private `redis-server` on a free port, stopped and started by the test.
+struct PrivateRedis {
+    port: u16,
+    process: std::process::Child,
+}
+
+impl PrivateRedis {
+    fn start(port: u16) -> Option<Self> {
+        let process = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(Self { port, process });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
+    fn stop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn redis_outage_answers_503_and_heals(backend: Backend) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Some(mut redis) = PrivateRedis::start(port) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but redis-server cannot be started"
+        );
+        eprintln!("skipped: redis-server is not installed");
+        return;
+    };
+    let backend = Backend {
+        redis: Some(format!("redis://127.0.0.1:{}", redis.port)),
+        ..backend
+    };
+    let app = crate::helpers::spawn_app(backend).await;
+    let (concert_id, schedules) = app.concert(&[(3600, 3, 1000)]).await;
+    let user = app.user("patient").await;
+    let token = app.admitted(&user, concert_id).await;
+
+    redis.stop();
+    let started = std::time::Instant::now();
+    let (status, body) = app.join_queue(&user, concert_id).await;
+    crate::helpers::assert_code(
+        status,
+        &body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    );
+    let (status, body) = app.current_token(&user, &token).await;
+    crate::helpers::assert_code(
+        status,
+        &body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    );
+    let (status, body) = app.seats(&user, &token, concert_id, schedules[0]).await;
+    crate::helpers::assert_code(
+        status,
+        &body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    );
+    assert_eq!(
+        app.get("/health/ready").send().await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "four requests in an outage took {:?}: each must answer in about two seconds",
+        started.elapsed()
+    );
+    // What does not need Redis keeps working.
+    assert_eq!(
+        app.get("/api/v1/concerts").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.charge(&user, 100.into(), None).await.0, StatusCode::OK);
+
+    let _restarted = PrivateRedis::start(port).expect("redis-server restarts");
+    crate::helpers::eventually("the queue heals without a restart", || async {
+        app.join_queue(&user, concert_id).await.0 == StatusCode::CREATED
+    })
+    .await;
+    assert_eq!(
+        app.get("/health/ready").send().await.unwrap().status(),
+        StatusCode::OK
+    );
 }
