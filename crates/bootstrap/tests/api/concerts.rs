@@ -34,27 +34,15 @@ async fn admin_creates_a_concert_with_its_seats(backend: Backend) {
     assert_eq!(body["schedules"][1]["startsAt"], "2030-01-01T10:00:00Z");
     let concert_id = body["concertId"].as_i64().unwrap();
 
-    let list: Value = app
-        .get("/api/v1/concerts")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/concerts").await;
     assert_eq!(
         list["concerts"],
         json!([{"concertId": concert_id, "title": "Winter Gala", "venue": "Arts Center"}])
     );
 
     let schedules: Value = app
-        .get(&format!("/api/v1/concerts/{concert_id}/schedules"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/concerts/{concert_id}/schedules"))
+        .await;
     let first = &schedules["schedules"][0];
     assert_eq!(first["startsAt"], "2030-01-01T10:00:00Z", "earliest first");
     assert_eq!(first["totalSeats"], 2000);
@@ -135,14 +123,7 @@ async fn admin_create_validates_every_field(backend: Backend) {
             .unwrap();
         assert_problem(response, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
     }
-    let list: Value = app
-        .get("/api/v1/concerts")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/concerts").await;
     assert_eq!(list["concerts"], json!([]), "nothing half-created");
 }
 
@@ -162,13 +143,8 @@ async fn schedules_list_only_upcoming_with_free_seats(backend: Backend) {
     );
 
     let body: Value = app
-        .get(&format!("/api/v1/concerts/{concert_id}/schedules"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/concerts/{concert_id}/schedules"))
+        .await;
     let listed: Vec<(i64, i64)> = body["schedules"]
         .as_array()
         .unwrap()

@@ -264,6 +264,17 @@ impl TestApp {
         self.client.get(format!("{}{path}", self.address))
     }
 
+    /// GET `path`: the JSON body (tests check statuses where they matter).
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// GET `path` as `user`: the JSON body.
+    pub async fn get_json_as(&self, user: &TestUser, path: &str) -> Value {
+        let request = self.get(path).bearer_auth(&user.token);
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
     pub fn post(&self, path: &str) -> RequestBuilder {
         self.client.post(format!("{}{path}", self.address))
     }
@@ -451,27 +462,15 @@ impl TestApp {
 
     pub async fn balance(&self, user: &TestUser) -> i64 {
         let body: Value = self
-            .get(&format!("/api/v1/users/{}/points", user.id))
-            .bearer_auth(&user.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json_as(user, &format!("/api/v1/users/{}/points", user.id))
+            .await;
         body["balance"].as_i64().unwrap()
     }
 
     pub async fn history(&self, user: &TestUser) -> Vec<Value> {
         let body: Value = self
-            .get(&format!("/api/v1/users/{}/points/history", user.id))
-            .bearer_auth(&user.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json_as(user, &format!("/api/v1/users/{}/points/history", user.id))
+            .await;
         body["entries"].as_array().unwrap().clone()
     }
 

@@ -50,14 +50,7 @@ async fn health_metrics_and_request_ids(backend: Backend) {
 
 async fn openapi_documents_every_endpoint(backend: Backend) {
     let app = spawn_app(backend).await;
-    let doc: Value = app
-        .get("/api-docs/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get_json("/api-docs/openapi.json").await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [

@@ -56,15 +56,7 @@ async fn hold_list_get_and_cancel(backend: Backend) {
         .collect();
     assert_eq!(statuses, vec!["HELD", "HELD", "AVAILABLE"]);
 
-    let list: Value = app
-        .get("/api/v1/reservations")
-        .bearer_auth(&alice.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json_as(&alice, "/api/v1/reservations").await;
     let ids: Vec<&Value> = list["reservations"]
         .as_array()
         .unwrap()
@@ -76,15 +68,7 @@ async fn hold_list_get_and_cancel(backend: Backend) {
         vec![&second["reservationId"], &held["reservationId"]],
         "newest first"
     );
-    let empty: Value = app
-        .get("/api/v1/reservations")
-        .bearer_auth(&bob.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let empty: Value = app.get_json_as(&bob, "/api/v1/reservations").await;
     assert_eq!(empty["reservations"], serde_json::json!([]));
 
     let id = held["reservationId"].as_i64().unwrap();
