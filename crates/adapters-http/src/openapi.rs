@@ -16,7 +16,9 @@ Choices where the contract is silent:\n\
 - The seat map and seat holds answer 404 for a schedule or seat that does not exist before looking at the queue token.\n\
 - Idempotency-Key: requests are the same when method, path and JSON body (keys sorted) are; 2xx and 4xx answers are kept and replayed, a 5xx releases the key so a retry runs again; a claim left in flight for 60 s by a crashed request may be taken over.\n\
 - Point history `amount` is signed: PAYMENT entries are negative, so the balance is the sum of the amounts.\n\
-- Timestamps have millisecond precision.",
+- Timestamps have millisecond precision.\n\
+- Any endpoint whose store (the database, or Redis for the queue) does not answer replies 503 SERVICE_UNAVAILABLE within a few seconds.\n\
+- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).",
         version = "1.0.0"
     ),
     paths(

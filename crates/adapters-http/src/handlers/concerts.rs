@@ -15,6 +15,7 @@ use crate::{ApiError, AppState};
     responses(
         (status = 201, body = ConcertCreated),
         (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "ADMIN_KEY_INVALID, also when no key is configured", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -21,6 +21,7 @@ use crate::{ApiError, AppState, Metrics};
     responses(
         (status = 201, body = PaymentResponse),
         (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE or QUEUE_TOKEN_INVALID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "NOT_FOUND: not the caller's reservation", body = Problem, content_type = "application/problem+json"),

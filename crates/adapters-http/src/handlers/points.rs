@@ -44,6 +44,7 @@ pub async fn get_balance(
     responses(
         (status = 200, body = BalanceResponse),
         (status = 400, description = "VALIDATION_FAILED: amount not an integer 1-10,000,000, or a bad Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "BALANCE_LIMIT_EXCEEDED, CONCURRENT_MODIFICATION (retries exhausted) or IDEMPOTENCY_KEY_IN_FLIGHT", body = Problem, content_type = "application/problem+json"),

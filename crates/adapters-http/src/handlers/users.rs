@@ -11,6 +11,7 @@ use crate::{ApiError, AppState};
     responses(
         (status = 201, body = UserCreated),
         (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "LOGIN_ID_TAKEN", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -39,6 +40,7 @@ pub async fn sign_up(
     responses(
         (status = 200, body = AccessTokenResponse, headers(("Set-Cookie" = String, description = "access_token=…; HttpOnly; SameSite=Strict; Path=/"))),
         (status = 400, description = "VALIDATION_FAILED (malformed body)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "INVALID_CREDENTIALS: the same for unknown user and wrong password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "TOO_MANY_ATTEMPTS: 5 failures for the loginId within 15 minutes; Retry-After tells when", body = Problem, content_type = "application/problem+json"),
     )
