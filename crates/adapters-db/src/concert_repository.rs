@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::RwLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,9 +15,21 @@ use crate::entity::{concert, queue_state, schedule, seat};
 use crate::error::db_err;
 use crate::time::{from_ms, to_ms};
 
-/// The catalogue in the database.
+/// The catalogue in the database. Schedules never change once created, so
+/// each instance keeps the ones it has read: every hold and seat-map read
+/// looks one up.
 pub struct DbConcertRepository {
-    pub db: DatabaseConnection,
+    db: DatabaseConnection,
+    schedules: RwLock<HashMap<i64, Schedule>>,
+}
+
+impl DbConcertRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            schedules: RwLock::new(HashMap::new()),
+        }
+    }
 }
 
 impl From<concert::Model> for Concert {
@@ -173,10 +186,23 @@ impl ConcertRepository for DbConcertRepository {
     }
 
     async fn find_schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, DomainError> {
-        schedule::Entity::find_by_id(id.0)
+        if let Some(found) = self
+            .schedules
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id.0)
+        {
+            return Ok(Some(found.clone()));
+        }
+        let found: Option<Schedule> = schedule::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
-            .map(|m| m.map(Into::into))
-            .map_err(db_err)
+            .map_err(db_err)?
+            .map(Into::into);
+        if let Some(schedule) = &found {
+            let mut cache = self.schedules.write().unwrap_or_else(|e| e.into_inner());
+            cache.insert(id.0, schedule.clone());
+        }
+        Ok(found)
     }
 }

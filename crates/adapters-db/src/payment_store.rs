@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use domain::payment::{Payment, PaymentDecision};
 use domain::ports::PaymentStore;
@@ -14,10 +16,13 @@ use crate::error::{db_err, is_unique_violation};
 use crate::point_store::apply_change;
 use crate::queue_store::expire_active_token;
 use crate::time::to_ms;
+use crate::SeatMapCache;
 
 /// Payments: the whole decision in one transaction, or nothing.
 pub struct DbPaymentStore {
     pub db: DatabaseConnection,
+    /// Told after a seat is sold, so this instance reads its own writes.
+    pub seat_maps: Arc<SeatMapCache>,
 }
 
 #[async_trait]
@@ -82,6 +87,7 @@ impl PaymentStore for DbPaymentStore {
         })?;
         expire_active_token(&txn, d.debit.user_id, d.concert_id, d.paid_at).await?;
         txn.commit().await.map_err(db_err)?;
+        self.seat_maps.invalidate(d.schedule_id.0);
         Ok(Payment {
             id: PaymentId(created.id),
             reservation_id: d.reservation_id,

@@ -1,6 +1,8 @@
 //! Seat holds. Lock order in every transaction: user, then seat, then
 //! reservation; the payment store follows it too, so they cannot deadlock.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::ReservationStore;
@@ -16,10 +18,13 @@ use crate::concert_repository::takeable_at;
 use crate::entity::{reservation, seat, user};
 use crate::error::{db_err, is_unique_violation};
 use crate::time::{from_ms, to_ms};
+use crate::SeatMapCache;
 
 /// Reservations and the seat changes they make, in one transaction each.
 pub struct DbReservationStore {
     pub db: DatabaseConnection,
+    /// Told after every seat change, so this instance reads its own writes.
+    pub seat_maps: Arc<SeatMapCache>,
 }
 
 pub(crate) fn reservation_status(stored: &str) -> ReservationStatus {
@@ -157,6 +162,7 @@ impl ReservationStore for DbReservationStore {
             }
         })?;
         txn.commit().await.map_err(db_err)?;
+        self.seat_maps.invalidate(hold.schedule_id.0);
         Ok(created.into())
     }
 
@@ -216,6 +222,7 @@ impl ReservationStore for DbReservationStore {
             ));
         }
         txn.commit().await.map_err(db_err)?;
+        self.seat_maps.invalidate(current.schedule_id.0);
         Ok(Reservation {
             status: ReservationStatus::Cancelled,
             ..current
@@ -247,6 +254,7 @@ impl ReservationStore for DbReservationStore {
                 .await
                 .map_err(db_err)?;
             txn.commit().await.map_err(db_err)?;
+            self.seat_maps.invalidate(r.schedule_id);
             expired += done.rows_affected;
         }
         Ok(expired)

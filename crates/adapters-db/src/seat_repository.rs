@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use domain::ports::SeatRepository;
 use domain::seat::{Seat, SeatStatus};
@@ -7,10 +9,12 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use crate::entity::seat;
 use crate::error::db_err;
 use crate::time::from_ms;
+use crate::SeatMapCache;
 
-/// Seats for reading.
+/// Seats for reading; whole seat maps go through the [`SeatMapCache`].
 pub struct DbSeatRepository {
     pub db: DatabaseConnection,
+    pub seat_maps: Arc<SeatMapCache>,
 }
 
 pub(crate) fn seat_status(stored: &str) -> SeatStatus {
@@ -38,13 +42,19 @@ impl From<seat::Model> for Seat {
 #[async_trait]
 impl SeatRepository for DbSeatRepository {
     async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Vec<Seat>, DomainError> {
+        let (cached, generation) = self.seat_maps.get(schedule_id.0);
+        if let Some(seats) = cached {
+            return Ok(seats.to_vec());
+        }
         let rows = seat::Entity::find()
             .filter(seat::Column::ScheduleId.eq(schedule_id.0))
             .order_by_asc(seat::Column::SeatNumber)
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let seats: Arc<[Seat]> = rows.into_iter().map(Into::into).collect();
+        self.seat_maps.put(schedule_id.0, generation, seats.clone());
+        Ok(seats.to_vec())
     }
 
     async fn find(&self, seat_id: SeatId) -> Result<Option<Seat>, DomainError> {

@@ -7,6 +7,7 @@ use actix_web::{web, App, HttpServer};
 use adapters_db::{
     DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore,
     DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
+    SeatMapCache,
 };
 use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
 use adapters_redis::{RedisConnection, RedisQueueStore};
@@ -83,8 +84,14 @@ impl Application {
 
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let users = Arc::new(DbUserRepository { db: db.clone() });
-        let concerts: Arc<dyn ConcertRepository> = Arc::new(DbConcertRepository { db: db.clone() });
-        let seats = Arc::new(DbSeatRepository { db: db.clone() });
+        let concerts: Arc<dyn ConcertRepository> = Arc::new(DbConcertRepository::new(db.clone()));
+        let seat_maps = SeatMapCache::new(Duration::from_millis(
+            settings.reservation.seat_map_cache_ms,
+        ));
+        let seats = Arc::new(DbSeatRepository {
+            db: db.clone(),
+            seat_maps: seat_maps.clone(),
+        });
         let (queue, redis): (Arc<dyn QueueStore>, _) = match settings.queue.backend {
             QueueBackend::Database => (Arc::new(DbQueueStore { db: db.clone() }), None),
             QueueBackend::Redis => {
@@ -94,8 +101,10 @@ impl Application {
                 (Arc::new(store), Some(redis))
             }
         };
-        let reservations: Arc<dyn ReservationStore> =
-            Arc::new(DbReservationStore { db: db.clone() });
+        let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore {
+            db: db.clone(),
+            seat_maps: seat_maps.clone(),
+        });
         let points = Arc::new(DbPointStore { db: db.clone() });
         let hasher = Arc::new(Argon2Hasher::default());
         let tokens = Arc::new(JwtAccessTokens::new(
@@ -195,7 +204,10 @@ impl Application {
             pay_reservation: PayReservation {
                 reservations: reservations.clone(),
                 points,
-                payments: Arc::new(DbPaymentStore { db: db.clone() }),
+                payments: Arc::new(DbPaymentStore {
+                    db: db.clone(),
+                    seat_maps,
+                }),
                 queue: queue.clone(),
                 guard,
                 clock: clock.clone(),

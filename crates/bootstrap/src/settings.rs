@@ -92,6 +92,9 @@ pub struct ReservationSettings {
     pub max_holds_per_user: u32,
     /// How often the background sweeper writes lapsed holds down.
     pub sweep_interval_ms: u64,
+    /// How long an instance may serve a schedule's seat rows from memory;
+    /// its own writes show at once, other instances' within this. 0 = off.
+    pub seat_map_cache_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +130,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("reservation.hold_ttl_secs", "300"),
     ("reservation.max_holds_per_user", "4"),
     ("reservation.sweep_interval_ms", "1000"),
+    ("reservation.seat_map_cache_ms", "200"),
     ("demo.seed", "true"),
     ("redis.url", "redis://127.0.0.1:6379"),
     ("redis.key_prefix", "concert:"),

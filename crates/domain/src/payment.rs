@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 
 use crate::points::BalanceChange;
 use crate::reservation::Reservation;
-use crate::{ConcertId, PaymentId, ReservationId, SeatId, Won};
+use crate::{ConcertId, PaymentId, ReservationId, ScheduleId, SeatId, Won};
 
 /// The whole decision of a payment, applied by the store in one transaction:
 /// the balance debit, reservation HELD → CONFIRMED, seat → SOLD, the payment
@@ -10,6 +10,7 @@ use crate::{ConcertId, PaymentId, ReservationId, SeatId, Won};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentDecision {
     pub reservation_id: ReservationId,
+    pub schedule_id: ScheduleId,
     pub seat_id: SeatId,
     pub seat_version: i64,
     pub concert_id: ConcertId,
@@ -22,6 +23,7 @@ impl PaymentDecision {
     pub fn new(reservation: &Reservation, debit: BalanceChange) -> Self {
         Self {
             reservation_id: reservation.id,
+            schedule_id: reservation.schedule_id,
             seat_id: reservation.seat_id,
             seat_version: reservation.seat_version,
             concert_id: reservation.concert_id,
