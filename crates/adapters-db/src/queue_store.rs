@@ -21,8 +21,8 @@ use domain::queue::{AdmissionRate, QueueLine, QueuePolicy, QueueStatus, QueueTic
 use domain::{ConcertId, DomainError, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use crate::entity::{queue_state, queue_token};
@@ -42,8 +42,7 @@ pub struct DbQueueStore {
 }
 
 /// Locks the concert's queue row for the rest of the transaction and returns it.
-/// The write comes first: it is what takes the lock (no RETURNING, which
-/// SeaORM does not use on SQLite).
+/// The write comes first: it is what takes the lock.
 async fn lock_state(
     db: &impl ConnectionTrait,
     concert_id: i64,
@@ -61,6 +60,29 @@ async fn lock_state(
         .one(db)
         .await
         .map_err(db_err)?
+        .ok_or_else(|| DomainError::not_found(format!("concert {concert_id}")))
+}
+
+/// Reserves the next issue number of the concert's line and returns the
+/// row; like [`lock_state`], the write takes the line's lock.
+async fn take_next_seq(
+    db: &impl ConnectionTrait,
+    concert_id: i64,
+) -> Result<queue_state::Model, DomainError> {
+    queue_state::Entity::update_many()
+        .col_expr(
+            queue_state::Column::IssuedSeq,
+            Expr::col(queue_state::Column::IssuedSeq).add(1),
+        )
+        .col_expr(
+            queue_state::Column::Version,
+            Expr::col(queue_state::Column::Version).add(1),
+        )
+        .filter(queue_state::Column::ConcertId.eq(concert_id))
+        .exec_with_returning(db)
+        .await
+        .map_err(db_err)?
+        .pop()
         .ok_or_else(|| DomainError::not_found(format!("concert {concert_id}")))
 }
 
@@ -149,48 +171,43 @@ impl DbQueueStore {
         let concert_id = request.concert_id.0;
         let now_ms = to_ms(request.now);
         let txn = self.db.begin().await.map_err(db_err)?;
-        let mut state = lock_state(&txn, concert_id).await?;
-        let seq = state.issued_seq + 1;
-        let line_is_empty = state.admitted_seq == state.issued_seq;
-        let admit_now = line_is_empty
+        // Taking the next number is the write that locks the line; in a rush
+        // (someone already waiting) only the INSERT follows under the lock.
+        let mut state = take_next_seq(&txn, concert_id).await?;
+        let seq = state.issued_seq;
+        let line_was_empty = state.admitted_seq == seq - 1;
+        let admit_now = line_was_empty
             && request
                 .policy
                 .room(count_active(&txn, concert_id, now_ms).await?)
                 > 0;
-        let inserted = queue_token::ActiveModel {
-            token: Set(request.new_token.0.clone()),
-            user_id: Set(request.user_id.0),
-            concert_id: Set(concert_id),
-            seq: Set(seq),
-            status: Set(if admit_now { ACTIVE } else { WAITING }.to_owned()),
-            issued_at_ms: Set(now_ms),
-            expires_at_ms: Set(admit_now.then(|| to_ms(request.now + request.policy.active_ttl))),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await;
-        let token = match inserted {
-            Ok(token) => token,
+        let token = queue_token::Model {
+            id: 0,
+            token: request.new_token.0.clone(),
+            user_id: request.user_id.0,
+            concert_id,
+            seq,
+            status: if admit_now { ACTIVE } else { WAITING }.to_owned(),
+            issued_at_ms: now_ms,
+            expires_at_ms: admit_now.then(|| to_ms(request.now + request.policy.active_ttl)),
+        };
+        let mut row: queue_token::ActiveModel = token.clone().into();
+        row.id = NotSet;
+        match queue_token::Entity::insert(row).exec(&txn).await {
+            Ok(_) => {}
+            // The same user's other request won: roll back, seq included.
             Err(e) if is_unique_violation(&e) => return Ok(None),
             Err(e) => return Err(db_err(e)),
-        };
-        state.issued_seq = seq;
+        }
         if admit_now {
             state.admitted_seq = seq;
+            queue_state::Entity::update_many()
+                .col_expr(queue_state::Column::AdmittedSeq, Expr::value(seq))
+                .filter(queue_state::Column::ConcertId.eq(concert_id))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
         }
-        queue_state::Entity::update_many()
-            .col_expr(
-                queue_state::Column::IssuedSeq,
-                Expr::value(state.issued_seq),
-            )
-            .col_expr(
-                queue_state::Column::AdmittedSeq,
-                Expr::value(state.admitted_seq),
-            )
-            .filter(queue_state::Column::ConcertId.eq(concert_id))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
         txn.commit().await.map_err(db_err)?;
         Ok(Some(ticket(token, Some(&state), request.now)))
     }
