@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# Flash-sale benchmark of the concert server, on this machine, from a fresh clone.
+#
+#   scripts/bench.sh                              # the issue's sizes (long: see docs/benchmarks.md)
+#   BENCH_USERS=300 BENCH_SEATS=50 scripts/bench.sh   # a quick run
+#
+# Builds release binaries, makes sure PostgreSQL runs, and for each server run
+# creates a fresh database (bench_*), starts concert-server on 127.0.0.1, runs
+# the load test against it and stops it; the databases are dropped at the end.
+#   run 1 (PostgreSQL, large queue cap): health, seat-map, hold, contend,
+#          queue-poll, and pgbench running the SQL of a hold (the baselines)
+#   run 2 (PostgreSQL): flash-sale with K=500
+#   run 3 (SQLite, temp dir): flash-sale with K=500
+# Writes target/bench/report.md and target/bench/report.json (plus each
+# scenario's .json/.txt and the server logs).
+#
+# Environment (defaults are the issue's sizes):
+#   BENCH_USERS=10000 BENCH_SEATS=1000 BENCH_QUEUE_CAP=500   flash sale
+#   BENCH_HOLDS=1000 BENCH_LEVELS=1,8,64                      hold and pgbench (holds per level)
+#   BENCH_CONCURRENCY=64 BENCH_DURATION_SECS=10               health, seat-map (and queue-poll's duration)
+#   BENCH_MAP_SEATS=1000                                      seats in the seat-map scenario's schedule
+#   BENCH_WAITING=100000                                      queue-poll line length
+#   BENCH_CONTENDERS=100 BENCH_ROUNDS=20                      contend
+#   BENCH_SETUP_CONCURRENCY=4    users created at once (Argon2 on the server: 2 per user)
+#   BENCH_SCENARIOS="health seat-map hold pgbench contend queue-poll flash-pg flash-sqlite"
+#   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432  BENCH_PORT=18080
+#   BENCH_RUST_LOG=warn          the server's log level (info logs a line per request)
+#   BENCH_SKIP_BUILD=1           use the binaries already built
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+USERS=${BENCH_USERS:-10000}
+SEATS=${BENCH_SEATS:-1000}
+K=${BENCH_QUEUE_CAP:-500}
+HOLDS=${BENCH_HOLDS:-1000}
+LEVELS=${BENCH_LEVELS:-1,8,64}
+CONC=${BENCH_CONCURRENCY:-64}
+MAP_SEATS=${BENCH_MAP_SEATS:-1000}
+DURATION=${BENCH_DURATION_SECS:-10}
+WAITING=${BENCH_WAITING:-100000}
+CONTENDERS=${BENCH_CONTENDERS:-100}
+ROUNDS=${BENCH_ROUNDS:-20}
+SETUP_CONC=${BENCH_SETUP_CONCURRENCY:-4}
+SCENARIOS=${BENCH_SCENARIOS:-"health seat-map hold pgbench contend queue-poll flash-pg flash-sqlite"}
+PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+PORT=${BENCH_PORT:-18080}
+SERVER_LOG_LEVEL=${BENCH_RUST_LOG:-warn}
+ADMIN_KEY="bench-admin-$RANDOM$RANDOM"
+BASE="http://127.0.0.1:$PORT"
+
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+OUT=$ROOT/target/bench
+SERVER_BIN=$TARGET/release/concert-server
+LOADTEST_BIN=$TARGET/release/concert-loadtest
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log "$OUT"/pgbench_* "$OUT"/phases.tsv
+
+has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
+now() { date +%s.%N; }
+PHASE_START=0
+phase_begin() { PHASE_START=$(now); log "$1"; }
+phase_end() { awk -v n="$1" -v a="$PHASE_START" -v b="$(now)" 'BEGIN { printf "%s\t%.1f\n", n, b - a }' >>"$OUT/phases.tsv"; }
+
+SERVER_PID=""
+DATABASES=()
+TMPDIR_SQLITE=""
+cleanup() {
+  stop_server || true
+  for db in "${DATABASES[@]}"; do
+    psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+  if [[ -n $TMPDIR_SQLITE ]]; then rm -rf "$TMPDIR_SQLITE"; fi
+  return 0
+}
+trap cleanup EXIT
+
+# What is measured: the commit, and whether the tree had uncommitted changes.
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+changes')"
+
+# ---- build ----
+if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
+  phase_begin "build (release)"
+  cargo build --release -p bootstrap -p loadtest
+  phase_end build
+fi
+for bin in "$SERVER_BIN" "$LOADTEST_BIN"; do
+  [[ -x $bin ]] || { echo "missing $bin (unset BENCH_SKIP_BUILD)" >&2; exit 1; }
+done
+
+# ---- PostgreSQL ----
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  log "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+  for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+fi
+psql "$PG/postgres" -qAtc "SELECT 1" >/dev/null
+
+# new_database SUFFIX: creates bench_<time>_<pid>_SUFFIX, sets DB to its name.
+new_database() {
+  DB="bench_$(date +%s)_$$_$1"
+  psql "$PG/postgres" -qAtc "CREATE DATABASE $DB" >/dev/null
+  DATABASES+=("$DB")
+}
+
+# start_server NAME DATABASE_URL [ENV=VALUE ...]
+start_server() {
+  local name=$1 url=$2
+  shift 2
+  env APP__DATABASE__URL="$url" APP__DATABASE__MAX_CONNECTIONS=10 \
+    APP__SERVER__HOST=127.0.0.1 APP__SERVER__PORT="$PORT" \
+    APP__ADMIN__API_KEY="$ADMIN_KEY" APP__DEMO__SEED=false \
+    RUST_LOG="$SERVER_LOG_LEVEL" "$@" \
+    "$SERVER_BIN" >"$OUT/server-$name.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 300); do
+    curl -sf "$BASE/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "server $name did not become ready; see $OUT/server-$name.log" >&2
+  tail -20 "$OUT/server-$name.log" >&2
+  exit 1
+}
+
+stop_server() {
+  if [[ -n $SERVER_PID ]]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+# Seconds of CPU (user+sys) a process has used so far.
+cpu_secs() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# scenario NAME ARGS...: runs the load test, keeps its JSON and text output.
+scenario() {
+  local name=$1
+  shift
+  phase_begin "scenario $name"
+  local cpu0 rc=0
+  cpu0=$(cpu_secs "$SERVER_PID")
+  /usr/bin/time -f '%e %U %S' -o "$OUT/$name.time" \
+    "$LOADTEST_BIN" --base-url "$BASE" --admin-key "$ADMIN_KEY" --no-progress \
+    --setup-concurrency "$SETUP_CONC" --json "$OUT/$name.json" "$@" 2>&1 |
+    tee "$OUT/$name.txt" || rc=$?
+  printf '%s\t%s\t%s\n' "$name" "$cpu0" "$(cpu_secs "$SERVER_PID")" >>"$OUT/server-cpu.tsv"
+  phase_end "$name"
+  [[ $rc -eq 0 ]] || FAILED+=("$name")
+}
+FAILED=()
+: >"$OUT/server-cpu.tsv"
+
+# ---- run 1: per-endpoint scenarios and the baselines, on PostgreSQL ----
+if has health || has seat-map || has hold || has pgbench || has contend || has queue-poll; then
+  new_database micro
+  DB1=$DB
+  # Large cap: every scenario's users are admitted at once; queue-poll's line
+  # of WAITING tokens is far longer than the cap, so its pollers stay WAITING.
+  start_server micro "$PG/$DB1" APP__QUEUE__MAX_ACTIVE_PER_CONCERT=1000 \
+    APP__QUEUE__ACTIVE_TTL_SECS=3600 APP__QUEUE__ADMIT_INTERVAL_MS=1000
+  has health && scenario health health --concurrency "$CONC" --duration-secs "$DURATION"
+  has seat-map && scenario seat-map seat-map --concurrency "$CONC" --duration-secs "$DURATION" --seats "$MAP_SEATS"
+  has hold && scenario hold hold --levels "$LEVELS" --holds "$HOLDS" --max-holds-per-user 4
+
+  if has pgbench; then
+    phase_begin "pgbench: the SQL of a hold"
+    # The same statements the server runs for one hold (HoldSeat: read the
+    # seat, the queue token and the user's live holds — the schedule comes
+    # from the server's cache — then the reservation store's transaction), on
+    # distinct seats, users rotating as in the hold scenario (each user at
+    # most 4 live holds per level).
+    NLEVELS=$(tr ',' '\n' <<<"$LEVELS,10" | sort -un | wc -l)
+    TOTAL_SEATS=$((HOLDS * NLEVELS + 100))
+    NUSERS=$(((HOLDS + 3) / 4))
+    read -r CONCERT SCHED SEAT0 SEATN USER0 USERN < <(psql "$PG/$DB1" -qAt -F' ' <<SQL
+WITH c AS (INSERT INTO concerts (title, venue) VALUES ('pgbench', 'pgbench') RETURNING id),
+     s AS (INSERT INTO schedules (concert_id, starts_at_ms, price, seat_count)
+           SELECT id, (extract(epoch FROM now()) * 1000)::bigint + 30::bigint * 86400000, 50000, $TOTAL_SEATS FROM c
+           RETURNING id, concert_id)
+SELECT concert_id, id FROM s \gset
+INSERT INTO seats (schedule_id, seat_number, status, price, version)
+  SELECT :id, g, 'AVAILABLE', 50000, 0 FROM generate_series(1, $TOTAL_SEATS) g;
+INSERT INTO users (login_id, password_hash, created_at_ms)
+  SELECT 'pgbench' || g, 'not-a-password-hash', 0 FROM generate_series(1, $NUSERS) g;
+INSERT INTO queue_tokens (token, user_id, concert_id, seq, status, issued_at_ms, expires_at_ms)
+  SELECT 'pgbench-token', min(id), :concert_id, 1, 'ACTIVE', 0, 9000000000000 FROM users WHERE login_id LIKE 'pgbench%';
+CREATE SEQUENCE bench_pgbench_seq;
+SELECT :concert_id, :id, min(id), max(id),
+       (SELECT min(id) FROM users WHERE login_id LIKE 'pgbench%'),
+       (SELECT max(id) FROM users WHERE login_id LIKE 'pgbench%')
+  FROM seats WHERE schedule_id = :id;
+SQL
+    )
+    if ((SEATN - SEAT0 + 1 != TOTAL_SEATS || USERN - USER0 + 1 != NUSERS)); then
+      echo "pgbench set-up: seat or user ids are not contiguous" >&2
+      exit 1
+    fi
+    NOW_MS="(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+    cat >"$OUT/pgbench_hold.sql" <<SQL
+SELECT nextval('bench_pgbench_seq') AS n \gset
+\set seat :seat0 + :n - 1
+\set uid :user0 + (:n % :nusers)
+SELECT id, schedule_id, seat_number, status, price, hold_expires_at_ms, version FROM seats WHERE id = :seat \gset s_
+SELECT id, token, user_id, concert_id, seq, status, issued_at_ms, expires_at_ms FROM queue_tokens WHERE token = 'pgbench-token';
+SELECT count(*) FROM reservations WHERE user_id = :uid AND status = 'HELD' AND expires_at_ms > $NOW_MS;
+BEGIN;
+UPDATE users SET created_at_ms = created_at_ms WHERE id = :uid;
+SELECT count(*) FROM reservations WHERE user_id = :uid AND status = 'HELD' AND expires_at_ms > $NOW_MS;
+UPDATE seats SET status = 'HELD', hold_expires_at_ms = $NOW_MS + 300000, version = :s_version + 1
+  WHERE id = :seat AND version = :s_version
+    AND (status = 'AVAILABLE' OR (status = 'HELD' AND hold_expires_at_ms <= $NOW_MS));
+UPDATE reservations SET status = 'EXPIRED'
+  WHERE seat_id = :seat AND status = 'HELD' AND expires_at_ms <= $NOW_MS;
+INSERT INTO reservations (user_id, concert_id, schedule_id, seat_id, seat_number, seat_version, price, status, expires_at_ms, created_at_ms)
+  VALUES (:uid, :concert, :sched, :seat, :s_seat_number, :s_version + 1, :s_price, 'HELD', $NOW_MS + 300000, $NOW_MS)
+  RETURNING id, user_id, concert_id, schedule_id, seat_id, seat_number, seat_version, price, status, expires_at_ms, created_at_ms;
+COMMIT;
+SQL
+    : >"$OUT/pgbench.tsv"
+    for c in $(tr ',' '\n' <<<"$LEVELS,10" | sort -un); do
+      in_use=$(psql "$PG/postgres" -qAtc "SELECT count(*) FROM pg_stat_activity")
+      max_conn=$(psql "$PG/postgres" -qAtc "SHOW max_connections")
+      if ((in_use + c + 5 > max_conn)); then
+        echo "pgbench -c $c skipped: $in_use of $max_conn connections in use" | tee -a "$OUT/pgbench.txt"
+        continue
+      fi
+      tx=$(((HOLDS + c - 1) / c))
+      threads=$((c < 2 ? c : 2))
+      rm -f "$OUT"/pgbench_log_c$c*
+      pgbench -n -M prepared -c "$c" -j "$threads" -t "$tx" -f "$OUT/pgbench_hold.sql" \
+        -D seat0="$SEAT0" -D user0="$USER0" -D nusers="$NUSERS" -D sched="$SCHED" -D concert="$CONCERT" \
+        --log --log-prefix="$OUT/pgbench_log_c$c" "$PG/$DB1" >"$OUT/pgbench_c$c.txt" 2>&1 ||
+        { cat "$OUT/pgbench_c$c.txt"; FAILED+=("pgbench-c$c"); continue; }
+      tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$OUT/pgbench_c$c.txt")
+      failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$OUT/pgbench_c$c.txt")
+      # Per-transaction log: the third field is the latency in microseconds.
+      read -r n p50 p95 p99 max < <(cat "$OUT"/pgbench_log_c$c* | awk '{print $3}' | sort -n |
+        awk 'function q(p,  i) { i = int(NR * p + 0.5); if (i < 1) i = 1; return a[i] / 1000 }
+             { a[NR] = $1 }
+             END { printf "%d %.3f %.3f %.3f %.3f\n", NR, q(0.50), q(0.95), q(0.99), a[NR] / 1000 }')
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$n" "$tps" "$p50" "$p95" "$p99" "$max" "${failed:-0}" >>"$OUT/pgbench.tsv"
+      echo "pgbench -c $c: $n holds, $tps tps, p50 $p50 ms, p99 $p99 ms, max $max ms, failed ${failed:-0}" | tee -a "$OUT/pgbench.txt"
+      # Users start the next level with no live hold, as in the hold scenario.
+      psql "$PG/$DB1" -qAtc "UPDATE reservations SET status = 'CANCELLED' WHERE schedule_id = $SCHED AND status = 'HELD'" >/dev/null
+      rm -f "$OUT"/pgbench_log_c$c*
+    done
+    phase_end pgbench
+  fi
+
+  has contend && scenario contend contend --contenders "$CONTENDERS" --rounds "$ROUNDS"
+  has queue-poll && scenario queue-poll queue-poll --waiting "$WAITING" --database-url "$PG/$DB1" \
+    --concurrency 16 --users 16 --duration-secs "$DURATION"
+  stop_server
+fi
+
+# ---- runs 2 and 3: the flash sale ----
+FLASH_ENV=(APP__QUEUE__MAX_ACTIVE_PER_CONCERT="$K" APP__QUEUE__ACTIVE_TTL_SECS=30
+  APP__QUEUE__ADMIT_INTERVAL_MS=200)
+FLASH_ARGS=(flash-sale --users "$USERS" --seats "$SEATS" --queue-cap "$K")
+if has flash-pg; then
+  new_database flash
+  DB2=$DB
+  start_server flash-pg "$PG/$DB2" "${FLASH_ENV[@]}"
+  scenario flash-pg "${FLASH_ARGS[@]}"
+  stop_server
+fi
+if has flash-sqlite; then
+  TMPDIR_SQLITE=$(mktemp -d /tmp/bench-sqlite.XXXXXX)
+  start_server flash-sqlite "sqlite://$TMPDIR_SQLITE/bench.db" "${FLASH_ENV[@]}"
+  scenario flash-sqlite "${FLASH_ARGS[@]}"
+  stop_server
+fi
+
+# ---- report ----
+log "report"
+"$LOADTEST_BIN" report --dir "$OUT" \
+  --sizes "users=$USERS seats=$SEATS K=$K map-seats=$MAP_SEATS holds/level=$HOLDS levels=$LEVELS concurrency=$CONC duration=${DURATION}s waiting=$WAITING contenders=$CONTENDERS rounds=$ROUNDS" \
+  --machine "$(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB, shared by load generator, server and database" \
+  --commit "$COMMIT"
+echo "wrote $OUT/report.md and $OUT/report.json"
+if ((${#FAILED[@]})); then
+  echo "FAILED: ${FAILED[*]}" >&2
+  exit 1
+fi
