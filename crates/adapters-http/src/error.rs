@@ -116,10 +116,18 @@ impl ResponseError for ApiError {
             self.status_code(),
             &serde_json::to_string(&self.problem()).unwrap_or_default(),
         );
-        if let Self::Domain(DomainError::TooManyAttempts { retry_after_secs }) = self {
+        let retry_after = match self {
+            Self::Domain(DomainError::TooManyAttempts { retry_after_secs }) => {
+                Some(*retry_after_secs)
+            }
+            // Overload or an outage: tell clients to back off instead of hammering.
+            Self::Domain(DomainError::Unavailable(_)) => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -23,12 +23,16 @@ use domain::queue::QueuePolicy;
 use domain::reservation::HoldPolicy;
 use domain::user::LoginThrottle;
 use rand::RngCore;
+use sea_orm::{ConnectionTrait, DatabaseBackend};
 use tokio::sync::watch;
 
 use crate::clock::SystemClock;
 use crate::jobs::{spawn_job, Job};
 use crate::seed::seed_demo_catalogue;
 use crate::{QueueBackend, Settings};
+
+/// Connections the background jobs have to themselves on PostgreSQL.
+const JOB_POOL_SIZE: u32 = 2;
 
 /// A built application: bound to its port, jobs started, ready to serve.
 pub struct Application {
@@ -77,6 +81,7 @@ fn random_secret() -> String {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = run_migrations(&settings).await?;
+        let on_postgres = db.get_database_backend() == DatabaseBackend::Postgres;
         let jwt_secret = match &settings.auth.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => adapters_db::load_or_create_secret(&db, "jwt_secret", random_secret).await?,
@@ -206,7 +211,7 @@ impl Application {
                 points,
                 payments: Arc::new(DbPaymentStore {
                     db: db.clone(),
-                    seat_maps,
+                    seat_maps: seat_maps.clone(),
                 }),
                 queue: queue.clone(),
                 guard,
@@ -221,6 +226,25 @@ impl Application {
             metrics: Metrics::new(),
         });
 
+        // On PostgreSQL the background jobs get a small pool of their own, so
+        // that admission and sweeping keep going when a rush saturates the
+        // request pool. (SQLite keeps its single connection: one writer.)
+        let (queue, reservations) = if on_postgres {
+            let jobs_db = adapters_db::connect(&settings.database.url, JOB_POOL_SIZE).await?;
+            let queue: Arc<dyn QueueStore> = match settings.queue.backend {
+                QueueBackend::Database => Arc::new(DbQueueStore {
+                    db: jobs_db.clone(),
+                }),
+                QueueBackend::Redis => queue,
+            };
+            let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore {
+                db: jobs_db,
+                seat_maps,
+            });
+            (queue, reservations)
+        } else {
+            (queue, reservations)
+        };
         let (stop_jobs, stopped) = watch::channel(false);
         let admitter = Arc::new(AdmitQueues {
             queue,

@@ -125,12 +125,13 @@ async fn database_outage_answers_503_and_heals(backend: Backend) {
         app.get("/health/ready").send().await.unwrap().status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
-    assert_problem(
-        app.get("/api/v1/concerts").send().await.unwrap(),
-        StatusCode::SERVICE_UNAVAILABLE,
-        "SERVICE_UNAVAILABLE",
-    )
-    .await;
+    let down = app.get("/api/v1/concerts").send().await.unwrap();
+    assert_eq!(
+        down.headers()["retry-after"],
+        "1",
+        "clients are told to back off"
+    );
+    assert_problem(down, StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE").await;
     assert!(
         started.elapsed() < std::time::Duration::from_secs(15),
         "an outage must answer, not hang"
