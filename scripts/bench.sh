@@ -22,7 +22,7 @@
 #   BENCH_WAITING=100000                                      queue-poll line length
 #   BENCH_CONTENDERS=100 BENCH_ROUNDS=20                      contend
 #   BENCH_SETUP_CONCURRENCY=4    users created at once (Argon2 on the server: 2 per user)
-#   BENCH_SCENARIOS="health seat-map hold pgbench contend queue-poll flash-pg flash-sqlite"
+#   BENCH_SCENARIOS="health seat-map hold pgbench contend queue-poll queue-poll-redis flash-pg flash-sqlite"
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432  BENCH_PORT=18080
 #   BENCH_RUST_LOG=warn          the server's log level (info logs a line per request)
 #   BENCH_SKIP_BUILD=1           use the binaries already built
@@ -43,7 +43,8 @@ WAITING=${BENCH_WAITING:-100000}
 CONTENDERS=${BENCH_CONTENDERS:-100}
 ROUNDS=${BENCH_ROUNDS:-20}
 SETUP_CONC=${BENCH_SETUP_CONCURRENCY:-4}
-SCENARIOS=${BENCH_SCENARIOS:-"health seat-map hold pgbench contend queue-poll flash-pg flash-sqlite"}
+SCENARIOS=${BENCH_SCENARIOS:-"health seat-map hold pgbench contend queue-poll queue-poll-redis flash-pg flash-sqlite"}
+REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 PORT=${BENCH_PORT:-18080}
 SERVER_LOG_LEVEL=${BENCH_RUST_LOG:-warn}
@@ -257,6 +258,29 @@ SQL
   has queue-poll && scenario queue-poll queue-poll --waiting "$WAITING" --database-url "$PG/$DB1" \
     --concurrency 16 --users 16 --duration-secs "$DURATION"
   stop_server
+fi
+
+# ---- run 1b: queue polling with the queue on Redis, beside Redis's own rate ----
+if has queue-poll-redis; then
+  new_database redisq
+  REDIS_PREFIX="bench$$:"
+  start_server queue-redis "$PG/$DB" APP__QUEUE__MAX_ACTIVE_PER_CONCERT=1000 \
+    APP__QUEUE__ACTIVE_TTL_SECS=3600 APP__QUEUE__ADMIT_INTERVAL_MS=1000 \
+    APP__QUEUE__BACKEND=redis APP__REDIS__URL="$REDIS_URL" APP__REDIS__KEY_PREFIX="$REDIS_PREFIX"
+  scenario queue-poll-redis queue-poll --waiting "$WAITING" --redis-url "$REDIS_URL" \
+    --redis-prefix "$REDIS_PREFIX" --concurrency 16 --users 16 --duration-secs "$DURATION"
+  stop_server
+  # The ceiling: redis-benchmark running the two reads of a poll (the token's
+  # hash and its rank) on a line of the same length, 16 clients.
+  phase_begin "redis-benchmark"
+  KEY="${REDIS_PREFIX}rb:waiting"
+  redis-cli -u "$REDIS_URL" EVAL "for i = 1, tonumber(ARGV[1]) do redis.call('ZADD', KEYS[1], i, 't' .. i) end" 1 "$KEY" "$WAITING" >/dev/null
+  redis-cli -u "$REDIS_URL" HSET "${REDIS_PREFIX}rb:token" u 1 c 1 s 50000 st WAITING x "" >/dev/null
+  { redis-benchmark -u "$REDIS_URL" -c 16 -n 200000 -q ZRANK "$KEY" t50000
+    redis-benchmark -u "$REDIS_URL" -c 16 -n 200000 -q HMGET "${REDIS_PREFIX}rb:token" u c st x
+  } 2>&1 | tr '\r' '\n' | grep 'requests per second' | tee "$OUT/redis-benchmark.txt"
+  redis-cli -u "$REDIS_URL" --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" DEL >/dev/null
+  phase_end redis-benchmark
 fi
 
 # ---- runs 2 and 3: the flash sale ----

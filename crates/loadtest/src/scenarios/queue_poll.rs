@@ -25,6 +25,14 @@ pub struct Args {
     #[arg(long, env = "LOADTEST_DATABASE_URL")]
     #[serde(skip)]
     pub database_url: Option<String>,
+    /// The server's Redis, when its queue lives there (`APP__QUEUE__BACKEND=redis`):
+    /// the line is written there directly (fast), as the server's scripts would.
+    #[arg(long, env = "LOADTEST_REDIS_URL")]
+    #[serde(skip)]
+    pub redis_url: Option<String>,
+    /// The server's `APP__REDIS__KEY_PREFIX`.
+    #[arg(long, default_value = "concert:")]
+    pub redis_prefix: String,
     /// Real users who join after the line and whose tokens are polled.
     #[arg(long, default_value_t = 16)]
     pub users: usize,
@@ -34,6 +42,55 @@ pub struct Args {
     /// How long to run.
     #[arg(long, default_value_t = 10)]
     pub duration_secs: u64,
+}
+
+/// Appends `n` WAITING tokens to the concert's line in Redis, with the keys
+/// the server's issue script writes (see adapters-redis keys.rs): sequence
+/// numbers from `issued`, the waiting sorted set, one hash per token.
+async fn insert_line_redis(
+    url: &str,
+    prefix: &str,
+    concert_id: i64,
+    tag: &str,
+    n: u64,
+) -> anyhow::Result<()> {
+    let client = redis::Client::open(url).context("--redis-url")?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let queue = format!("{prefix}queue:{concert_id}:");
+    let last: i64 = redis::cmd("INCRBY")
+        .arg(format!("{queue}issued"))
+        .arg(n)
+        .query_async(&mut conn)
+        .await?;
+    let first = last - n as i64 + 1;
+    for chunk_start in (first..=last).step_by(2_000) {
+        let mut pipe = redis::pipe();
+        for seq in chunk_start..=(chunk_start + 1_999).min(last) {
+            let token = format!("loadtest-{tag}-{seq}");
+            pipe.cmd("ZADD")
+                .arg(format!("{queue}waiting"))
+                .arg(seq)
+                .arg(&token)
+                .ignore();
+            pipe.cmd("HSET")
+                .arg(format!("{prefix}token:{token}"))
+                .arg(&[
+                    "u",
+                    &(1_000_000_000 + seq).to_string(),
+                    "c",
+                    &concert_id.to_string(),
+                ])
+                .arg(&["s", &seq.to_string(), "st", "WAITING", "x", ""])
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut conn).await?;
+    }
+    redis::cmd("SADD")
+        .arg(format!("{prefix}queues"))
+        .arg(concert_id)
+        .query_async::<()>(&mut conn)
+        .await?;
+    Ok(())
 }
 
 /// Inserts `n` users and their WAITING tokens at the end of the concert's line,
@@ -92,9 +149,12 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
     .await?;
     let concert_id = concert.concert_id;
     let started = Instant::now();
-    match &args.database_url {
-        Some(url) => insert_line(url, concert_id, &ctx.tag, args.waiting).await?,
-        None if args.waiting > 0 => {
+    match (&args.redis_url, &args.database_url) {
+        (Some(url), _) => {
+            insert_line_redis(url, &args.redis_prefix, concert_id, &ctx.tag, args.waiting).await?
+        }
+        (None, Some(url)) => insert_line(url, concert_id, &ctx.tag, args.waiting).await?,
+        (None, None) if args.waiting > 0 => {
             say!("queue-poll: no --database-url: the line is made over HTTP (slow)");
             let line = create_users(
                 &setup,
@@ -108,7 +168,7 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
                 setup.join_queue(u, concert_id).await?.into_ok("join")?;
             }
         }
-        None => {}
+        (None, None) => {}
     }
     say!(
         "queue-poll: {} WAITING tokens placed in line in {:.1} s",
