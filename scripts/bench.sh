@@ -22,7 +22,7 @@
 #   BENCH_WAITING=100000                                      queue-poll line length
 #   BENCH_CONTENDERS=100 BENCH_ROUNDS=20                      contend
 #   BENCH_SETUP_CONCURRENCY=4    users created at once (Argon2 on the server: 2 per user)
-#   BENCH_SCENARIOS="health seat-map hold pgbench contend queue-poll queue-poll-redis flash-pg flash-sqlite"
+#   BENCH_SCENARIOS="health seat-map hold pgbench contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432  BENCH_PORT=18080
 #   BENCH_RUST_LOG=warn          the server's log level (info logs a line per request)
 #   BENCH_SKIP_BUILD=1           use the binaries already built
@@ -43,7 +43,7 @@ WAITING=${BENCH_WAITING:-100000}
 CONTENDERS=${BENCH_CONTENDERS:-100}
 ROUNDS=${BENCH_ROUNDS:-20}
 SETUP_CONC=${BENCH_SETUP_CONCURRENCY:-4}
-SCENARIOS=${BENCH_SCENARIOS:-"health seat-map hold pgbench contend queue-poll queue-poll-redis flash-pg flash-sqlite"}
+SCENARIOS=${BENCH_SCENARIOS:-"health seat-map hold pgbench contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 PORT=${BENCH_PORT:-18080}
@@ -292,6 +292,14 @@ if has flash-pg; then
   DB2=$DB
   start_server flash-pg "$PG/$DB2" "${FLASH_ENV[@]}"
   scenario flash-pg "${FLASH_ARGS[@]}"
+  stop_server
+fi
+if has flash-pg-redis; then
+  # The same sale with the queue (joins and polls) on Redis.
+  new_database flashr
+  start_server flash-pg-redis "$PG/$DB" "${FLASH_ENV[@]}" APP__QUEUE__BACKEND=redis \
+    APP__REDIS__URL="$REDIS_URL" APP__REDIS__KEY_PREFIX="benchflash$$:"
+  scenario flash-pg-redis "${FLASH_ARGS[@]}"
   stop_server
 fi
 if has flash-sqlite; then
