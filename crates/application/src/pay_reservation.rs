@@ -103,6 +103,17 @@ mod tests {
         }
     }
 
+    /// What a store that applied the decision answers.
+    fn paid(d: &PaymentDecision) -> Result<Payment, DomainError> {
+        Ok(Payment {
+            id: PaymentId(1),
+            reservation_id: d.reservation_id,
+            amount: d.amount,
+            balance_after: d.debit.new_amount,
+            paid_at: d.paid_at,
+        })
+    }
+
     fn active_queue() -> MockQueueStore {
         let mut queue = MockQueueStore::new();
         queue.expect_find().returning(|token, _| {
@@ -180,15 +191,7 @@ mod tests {
                     && d.seat_id == SeatId(4)
             })
             .times(1)
-            .returning(|d| {
-                Ok(Payment {
-                    id: PaymentId(1),
-                    reservation_id: d.reservation_id,
-                    amount: d.amount,
-                    balance_after: d.debit.new_amount,
-                    paid_at: d.paid_at,
-                })
-            });
+            .returning(paid);
         let uc = use_case(
             reservation(ReservationStatus::Held, 60),
             50_000,
@@ -257,15 +260,7 @@ mod tests {
     #[tokio::test]
     async fn the_payment_stands_when_the_queue_cannot_be_told() {
         let mut payments = MockPaymentStore::new();
-        payments.expect_pay().times(1).returning(|d| {
-            Ok(Payment {
-                id: PaymentId(1),
-                reservation_id: d.reservation_id,
-                amount: d.amount,
-                balance_after: d.debit.new_amount,
-                paid_at: d.paid_at,
-            })
-        });
+        payments.expect_pay().times(1).returning(paid);
         let mut queue = active_queue();
         queue
             .expect_expire_active()

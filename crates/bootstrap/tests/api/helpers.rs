@@ -352,24 +352,20 @@ impl TestApp {
 
     /// Joins the queue; returns the status code and body.
     pub async fn join_queue(&self, user: &TestUser, concert_id: i64) -> (StatusCode, Value) {
-        let r = self
-            .post(&format!("/api/v1/concerts/{concert_id}/queue/tokens"))
-            .bearer_auth(&user.token)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap())
+        answer(
+            self.post(&format!("/api/v1/concerts/{concert_id}/queue/tokens"))
+                .bearer_auth(&user.token),
+        )
+        .await
     }
 
     pub async fn current_token(&self, user: &TestUser, token: &str) -> (StatusCode, Value) {
-        let r = self
-            .get("/api/v1/queue/tokens/current")
-            .bearer_auth(&user.token)
-            .header("X-Queue-Token", token)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap())
+        answer(
+            self.get("/api/v1/queue/tokens/current")
+                .bearer_auth(&user.token)
+                .header("X-Queue-Token", token),
+        )
+        .await
     }
 
     /// Joins the queue and waits (bounded) until admitted; returns the token.
@@ -393,16 +389,14 @@ impl TestApp {
         concert_id: i64,
         schedule_id: i64,
     ) -> (StatusCode, Value) {
-        let r = self
-            .get(&format!(
+        answer(
+            self.get(&format!(
                 "/api/v1/concerts/{concert_id}/schedules/{schedule_id}/seats"
             ))
             .bearer_auth(&user.token)
-            .header("X-Queue-Token", token)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap())
+            .header("X-Queue-Token", token),
+        )
+        .await
     }
 
     /// The id of seat `number` of a schedule (seat ids are opaque).
@@ -432,15 +426,13 @@ impl TestApp {
         schedule_id: i64,
         seat_id: i64,
     ) -> (StatusCode, Value) {
-        let r = self
-            .post("/api/v1/reservations")
-            .bearer_auth(&user.token)
-            .header("X-Queue-Token", token)
-            .json(&json!({"scheduleId": schedule_id, "seatId": seat_id}))
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap())
+        answer(
+            self.post("/api/v1/reservations")
+                .bearer_auth(&user.token)
+                .header("X-Queue-Token", token)
+                .json(&json!({"scheduleId": schedule_id, "seatId": seat_id})),
+        )
+        .await
     }
 
     pub async fn charge(
@@ -456,8 +448,7 @@ impl TestApp {
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
-        let r = request.send().await.unwrap();
-        (r.status(), r.json().await.unwrap())
+        answer(request).await
     }
 
     pub async fn balance(&self, user: &TestUser) -> i64 {
@@ -489,19 +480,22 @@ impl TestApp {
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
-        let r = request.send().await.unwrap();
-        (r.status(), r.json().await.unwrap())
+        answer(request).await
     }
 
     pub async fn reservation(&self, user: &TestUser, id: i64) -> (StatusCode, Value) {
-        let r = self
-            .get(&format!("/api/v1/reservations/{id}"))
-            .bearer_auth(&user.token)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap())
+        answer(
+            self.get(&format!("/api/v1/reservations/{id}"))
+                .bearer_auth(&user.token),
+        )
+        .await
     }
+}
+
+/// Sends a request: its status and JSON body.
+pub async fn answer(request: RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.unwrap();
+    (response.status(), response.json().await.unwrap())
 }
 
 /// Asserts a problem+json answer with the given status and code.
