@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use domain::idempotency::IdempotencyReceipt;
 use domain::payment::{Payment, PaymentDecision};
 use domain::ports::PaymentStore;
 use domain::reservation::Reservation;
@@ -13,6 +14,7 @@ use sea_orm::{
 
 use crate::entity::{payment, reservation, seat};
 use crate::error::{db_err, is_unique_violation};
+use crate::idempotency_store::complete_in_transaction;
 use crate::point_store::apply_change;
 use crate::queue_store::expire_active_token;
 use crate::time::to_ms;
@@ -27,7 +29,11 @@ pub struct DbPaymentStore {
 
 #[async_trait]
 impl PaymentStore for DbPaymentStore {
-    async fn pay(&self, d: &PaymentDecision) -> Result<Payment, DomainError> {
+    async fn pay<'a>(
+        &self,
+        d: &PaymentDecision,
+        receipt: Option<&'a IdempotencyReceipt<Payment>>,
+    ) -> Result<Payment, DomainError> {
         let paid_at_ms = to_ms(d.paid_at);
         let txn = self.db.begin().await.map_err(db_err)?;
         // Balance first (lock order: user, seat, reservation).
@@ -86,14 +92,16 @@ impl PaymentStore for DbPaymentStore {
             }
         })?;
         expire_active_token(&txn, d.debit.user_id, d.concert_id, d.paid_at).await?;
-        txn.commit().await.map_err(db_err)?;
-        self.seat_maps.invalidate(d.schedule_id.0);
-        Ok(Payment {
+        let payment = Payment {
             id: PaymentId(created.id),
             reservation_id: d.reservation_id,
             amount: d.amount,
             balance_after: balance.amount,
             paid_at: d.paid_at,
-        })
+        };
+        complete_in_transaction(&txn, receipt, &payment).await?;
+        txn.commit().await.map_err(db_err)?;
+        self.seat_maps.invalidate(d.schedule_id.0);
+        Ok(payment)
     }
 }

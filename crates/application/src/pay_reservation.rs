@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use domain::idempotency::IdempotencyReceipt;
 use domain::payment::{Payment, PaymentDecision};
 use domain::points::{BalanceChange, PointEntryKind};
 use domain::ports::{Clock, PaymentStore, PointStore, QueueStore, ReservationStore};
@@ -9,7 +10,8 @@ use crate::view_reservations::owned;
 use crate::{QueueGuard, RetryPolicy};
 
 /// Pays a held reservation from the point balance. The decision is applied by
-/// the payment store in one transaction; a lost balance race is retried.
+/// the payment store in one transaction; a lost balance race is retried. An
+/// idempotency receipt rides along into that transaction unchanged.
 pub struct PayReservation {
     pub reservations: Arc<dyn ReservationStore>,
     pub points: Arc<dyn PointStore>,
@@ -21,12 +23,13 @@ pub struct PayReservation {
 }
 
 impl PayReservation {
-    #[tracing::instrument(skip(self, queue_token))]
+    #[tracing::instrument(skip(self, queue_token, receipt))]
     pub async fn execute(
         &self,
         user_id: UserId,
         queue_token: Option<&str>,
         reservation_id: ReservationId,
+        receipt: Option<&IdempotencyReceipt<Payment>>,
     ) -> Result<Payment, DomainError> {
         let reservation = owned(
             self.reservations.find(reservation_id).await?,
@@ -57,7 +60,7 @@ impl PayReservation {
                     at: now,
                 };
                 self.payments
-                    .pay(&PaymentDecision::new(&reservation, debit))
+                    .pay(&PaymentDecision::new(&reservation, debit), receipt)
                     .await
             })
             .await?;
@@ -104,7 +107,10 @@ mod tests {
     }
 
     /// What a store that applied the decision answers.
-    fn paid(d: &PaymentDecision) -> Result<Payment, DomainError> {
+    fn paid(
+        d: &PaymentDecision,
+        _: Option<&IdempotencyReceipt<Payment>>,
+    ) -> Result<Payment, DomainError> {
         Ok(Payment {
             id: PaymentId(1),
             reservation_id: d.reservation_id,
@@ -183,7 +189,7 @@ mod tests {
         let mut payments = MockPaymentStore::new();
         payments
             .expect_pay()
-            .withf(|d| {
+            .withf(|d, _| {
                 d.amount == Won(30_000)
                     && d.debit.new_amount == Won(20_000)
                     && d.debit.delta == Won(-30_000)
@@ -200,7 +206,7 @@ mod tests {
             1,
         );
         let payment = uc
-            .execute(UserId(1), Some("t"), ReservationId(5))
+            .execute(UserId(1), Some("t"), ReservationId(5), None)
             .await
             .unwrap();
         assert_eq!(payment.balance_after, Won(20_000));
@@ -225,7 +231,7 @@ mod tests {
             // No pay() expectation: calling the store would panic the mock.
             let uc = use_case(found, balance, MockPaymentStore::new(), active_queue(), 0);
             let err = uc
-                .execute(UserId(1), Some("t"), ReservationId(5))
+                .execute(UserId(1), Some("t"), ReservationId(5), None)
                 .await
                 .unwrap_err();
             let ok = match what {
@@ -242,7 +248,7 @@ mod tests {
         let mut payments = MockPaymentStore::new();
         payments
             .expect_pay()
-            .returning(|_| Err(DomainError::Unavailable("connection reset".into())));
+            .returning(|_, _| Err(DomainError::Unavailable("connection reset".into())));
         let uc = use_case(
             reservation(ReservationStatus::Held, 60),
             50_000,
@@ -251,7 +257,7 @@ mod tests {
             0,
         );
         let err = uc
-            .execute(UserId(1), Some("t"), ReservationId(5))
+            .execute(UserId(1), Some("t"), ReservationId(5), None)
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::Unavailable(_)));
@@ -274,7 +280,7 @@ mod tests {
             0,
         );
         let payment = uc
-            .execute(UserId(1), Some("t"), ReservationId(5))
+            .execute(UserId(1), Some("t"), ReservationId(5), None)
             .await
             .unwrap();
         assert_eq!(payment.balance_after, Won(20_000));
@@ -292,7 +298,7 @@ mod tests {
             0,
         );
         let err = uc
-            .execute(UserId(1), Some("t"), ReservationId(5))
+            .execute(UserId(1), Some("t"), ReservationId(5), None)
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::NotFound(_)));

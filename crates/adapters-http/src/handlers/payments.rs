@@ -1,5 +1,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
+use domain::payment::Payment;
 use domain::ReservationId;
 
 use super::from_json;
@@ -37,21 +38,24 @@ pub async fn pay(
     req: HttpRequest,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
+    let (state, body, queue_token) = (&state, &body, &queue_token);
     idempotent(
-        &state,
+        state,
         &req,
         user.0,
         "payment",
-        &body,
+        body,
         StatusCode::CREATED,
-        || async {
-            let input: PaymentRequest = from_json(body.clone())?;
+        |payment: &Payment| PaymentResponse::from(payment.clone()),
+        |receipt| async move {
+            let input: PaymentRequest = from_json(body.0.clone())?;
             let result = state
                 .pay_reservation
                 .execute(
                     user.0,
                     queue_token.as_deref(),
                     ReservationId(input.reservation_id),
+                    receipt.as_ref(),
                 )
                 .await
                 .map_err(ApiError::from);
@@ -60,7 +64,7 @@ pub async fn pay(
                 .payments
                 .with_label_values(&[Metrics::outcome(&result)])
                 .inc();
-            Ok(PaymentResponse::from(result?))
+            result
         },
     )
     .await
