@@ -5,6 +5,7 @@ mod helpers;
 
 mod concerts;
 mod concurrency;
+mod idempotency;
 mod operations;
 mod orders;
 mod payments;
