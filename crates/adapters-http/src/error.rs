@@ -45,6 +45,8 @@ impl ApiError {
                 DomainError::ConcurrentModification => "CONCURRENT_MODIFICATION",
                 DomainError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
                 DomainError::IdempotencyKeyInFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
+                DomainError::SaleNotOpen => "SALE_NOT_OPEN",
+                DomainError::TicketLimitExceeded { .. } => "TICKET_LIMIT_EXCEEDED",
                 DomainError::Unavailable(_) => "SERVICE_UNAVAILABLE",
                 DomainError::Internal(_) => "INTERNAL_ERROR",
             },
@@ -103,7 +105,9 @@ impl ResponseError for ApiError {
                 | DomainError::InsufficientBalance { .. }
                 | DomainError::BalanceLimitExceeded { .. }
                 | DomainError::ConcurrentModification
-                | DomainError::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+                | DomainError::IdempotencyKeyInFlight
+                | DomainError::SaleNotOpen
+                | DomainError::TicketLimitExceeded { .. } => StatusCode::CONFLICT,
             },
         }
     }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod concerts;
 mod concurrency;
+mod onsale;
 mod operations;
 mod payments;
 mod points;
