@@ -15,12 +15,13 @@ use crate::entity::{concert, queue_state, schedule, seat};
 use crate::error::db_err;
 use crate::time::{from_ms, to_ms};
 
-/// The catalogue in the database. Schedules never change once created, so
-/// each instance keeps the ones it has read: every hold and seat-map read
-/// looks one up.
+/// The catalogue in the database. Schedules and concerts never change once
+/// created, so each instance keeps the ones it has read: every hold and
+/// seat-map read looks one up, every join and hold its concert.
 pub struct DbConcertRepository {
     db: DatabaseConnection,
     schedules: RwLock<HashMap<i64, Schedule>>,
+    concerts: RwLock<HashMap<i64, Concert>>,
 }
 
 impl DbConcertRepository {
@@ -28,6 +29,7 @@ impl DbConcertRepository {
         Self {
             db,
             schedules: RwLock::new(HashMap::new()),
+            concerts: RwLock::new(HashMap::new()),
         }
     }
 }
@@ -38,6 +40,8 @@ impl From<concert::Model> for Concert {
             id: ConcertId(m.id),
             title: m.title,
             venue: m.venue,
+            sale_opens_at: from_ms(m.sale_opens_at_ms),
+            max_tickets_per_user: m.max_tickets_per_user.max(1) as u32,
         }
     }
 }
@@ -72,6 +76,8 @@ impl ConcertRepository for DbConcertRepository {
         let concert = concert::ActiveModel {
             title: Set(new.title.clone()),
             venue: Set(new.venue.clone()),
+            sale_opens_at_ms: Set(to_ms(new.sale.sale_opens_at)),
+            max_tickets_per_user: Set(new.sale.max_tickets_per_user as i32),
             ..Default::default()
         }
         .insert(&txn)
@@ -138,6 +144,27 @@ impl ConcertRepository for DbConcertRepository {
             .await
             .map_err(db_err)?;
         Ok(found > 0)
+    }
+
+    async fn find(&self, id: ConcertId) -> Result<Option<Concert>, DomainError> {
+        if let Some(found) = self
+            .concerts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id.0)
+        {
+            return Ok(Some(found.clone()));
+        }
+        let found: Option<Concert> = concert::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .map(Into::into);
+        if let Some(concert) = &found {
+            let mut cache = self.concerts.write().unwrap_or_else(|e| e.into_inner());
+            cache.insert(id.0, concert.clone());
+        }
+        Ok(found)
     }
 
     async fn is_empty(&self) -> Result<bool, DomainError> {

@@ -28,7 +28,7 @@ pub use admit_queues::{AdmissionReport, AdmitQueues};
 pub use authenticate::Authenticate;
 pub use cancel_reservation::CancelReservation;
 pub use charge_points::ChargePoints;
-pub use create_concert::CreateConcert;
+pub use create_concert::{ConcertRequest, CreateConcert};
 pub use hold_seat::HoldSeat;
 pub use idempotency::Idempotency;
 pub use join_queue::{JoinQueue, QueueView};

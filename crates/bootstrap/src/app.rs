@@ -138,7 +138,13 @@ impl Application {
         });
 
         if settings.demo.seed {
-            seed_demo_catalogue(&db, concerts.as_ref(), clock.now()).await?;
+            seed_demo_catalogue(
+                &db,
+                concerts.as_ref(),
+                settings.reservation.max_tickets_per_user,
+                clock.now(),
+            )
+            .await?;
         }
 
         let state = web::Data::new(AppState {
@@ -166,6 +172,8 @@ impl Application {
                     .api_key
                     .as_ref()
                     .map(|k| k.expose().to_owned()),
+                clock: clock.clone(),
+                default_max_tickets_per_user: settings.reservation.max_tickets_per_user,
             },
             list_concerts: ListConcerts {
                 concerts: concerts.clone(),

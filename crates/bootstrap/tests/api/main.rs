@@ -6,6 +6,7 @@ mod helpers;
 mod concerts;
 mod concurrency;
 mod idempotency;
+mod onsale;
 mod operations;
 mod orders;
 mod payments;
