@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::concert::{Concert, CreatedConcert, NewConcert, Schedule, ScheduleAvailability};
 use domain::ports::ConcertRepository;
 use domain::{ConcertId, DomainError, ScheduleId, Won};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -58,14 +59,19 @@ impl From<schedule::Model> for Schedule {
     }
 }
 
-/// Seats that can be taken at `now_ms`: free, or held past expiry.
+/// Seats that can be taken at `now_ms`: free, or held past expiry while the
+/// schedule's waiting list is empty (else the lapsed seat is the list's).
 pub(crate) fn takeable_at(now_ms: i64) -> Condition {
     Condition::any()
         .add(seat::Column::Status.eq("AVAILABLE"))
         .add(
             Condition::all()
                 .add(seat::Column::Status.eq("HELD"))
-                .add(seat::Column::HoldExpiresAtMs.lte(now_ms)),
+                .add(seat::Column::HoldExpiresAtMs.lte(now_ms))
+                .add(Expr::cust(
+                    "NOT EXISTS (SELECT 1 FROM waitlist_entries w \
+                     WHERE w.schedule_id = seats.schedule_id AND w.status = 'WAITING')",
+                )),
         )
 }
 

@@ -15,3 +15,4 @@ mod queue;
 mod reservations;
 mod upgrade;
 mod users;
+mod waitlist;
