@@ -9,6 +9,7 @@ mod idempotency;
 mod onsale;
 mod operations;
 mod orders;
+mod orders_race;
 mod payments;
 mod points;
 mod queue;
