@@ -33,7 +33,7 @@ async fn buyer(app: &TestApp, user: &TestUser, token: &str, reservation: i64, i:
         0 | 1 => {
             let paid = app.pay(user, token, reservation, None).await;
             no_server_error("pay", &paid);
-            if i % 4 == 0 && paid.0 == StatusCode::CREATED {
+            if i.is_multiple_of(4) && paid.0 == StatusCode::CREATED {
                 let id = paid.1["paymentId"].as_i64().unwrap();
                 no_server_error("refund", &refund(app, user, id, None).await);
             }
@@ -62,7 +62,7 @@ async fn waiter(app: &TestApp, user: &TestUser, j: usize, last: bool) {
                 let id = entry["reservationId"].as_i64().unwrap();
                 let paid = pay_many(app, user, None, &[id], None).await;
                 no_server_error("pay offer", &paid);
-                if j % 2 == 0 && paid.0 == StatusCode::CREATED {
+                if j.is_multiple_of(2) && paid.0 == StatusCode::CREATED {
                     let payment = paid.1["paymentId"].as_i64().unwrap();
                     no_server_error("refund offer", &refund(app, user, payment, None).await);
                 }
