@@ -230,6 +230,13 @@ async fn offers_skip_users_at_the_ticket_limit(backend: Backend) {
     assert_eq!(cancel(&app, holder, held).await.0, StatusCode::OK);
     assert_eq!(entry(&app, full).await["status"], "WAITING");
     assert_eq!(entry(&app, next).await["status"], "OFFERED");
+    // The offer is `next`'s one ticket; a repeat join still answers with the entry.
+    let (status, again) = join(&app, next, concert_id, schedules[0]).await;
+    assert_eq!(
+        (status, again["status"].as_str()),
+        (StatusCode::OK, Some("OFFERED")),
+        "{again}"
+    );
 }
 
 async fn a_lapsed_hold_stays_held_while_the_list_waits(backend: Backend) {
