@@ -219,7 +219,12 @@ impl Application {
                 retry: RetryPolicy::default(),
             },
             idempotency: Idempotency {
-                store: Arc::new(DbIdempotencyStore { db: db.clone() }),
+                store: Arc::new(DbIdempotencyStore {
+                    db: db.clone(),
+                    takeover_after: chrono::Duration::seconds(
+                        settings.idempotency.takeover_after_secs as i64,
+                    ),
+                }),
                 clock: clock.clone(),
             },
             readiness: Arc::new(StoresReadiness { db, redis }),

@@ -41,6 +41,7 @@ pub struct Settings {
     pub reservation: ReservationSettings,
     pub demo: DemoSettings,
     pub redis: RedisSettings,
+    pub idempotency: IdempotencySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +109,13 @@ pub struct RedisSettings {
     pub key_prefix: String,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdempotencySettings {
+    /// How old an unanswered key claim must be before a retry may take it
+    /// over (its first run is presumed dead; the fence stops it if not).
+    pub takeover_after_secs: u64,
+}
+
 /// Why the configuration was refused; each names the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -134,6 +142,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("demo.seed", "true"),
     ("redis.url", "redis://127.0.0.1:6379"),
     ("redis.key_prefix", "concert:"),
+    ("idempotency.takeover_after_secs", "60"),
 ];
 
 fn defaults_builder() -> Result<config::ConfigBuilder<config::builder::DefaultState>, SettingsError>
@@ -198,6 +207,10 @@ impl Settings {
                 self.reservation.sweep_interval_ms,
             ),
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
+            (
+                "idempotency.takeover_after_secs",
+                self.idempotency.takeover_after_secs,
+            ),
             (
                 "database.max_connections",
                 u64::from(self.database.max_connections),
