@@ -1,6 +1,7 @@
 //! The HTTP adapter: actix-web handlers, DTOs, extractors, the contract's
 //! error mapping, telemetry and the OpenAPI document.
 
+mod deadline;
 mod dto;
 mod error;
 mod extract;
@@ -13,6 +14,7 @@ mod security;
 mod state;
 mod telemetry;
 
+pub use deadline::HttpLimits;
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::ApiDoc;

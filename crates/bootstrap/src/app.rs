@@ -9,7 +9,7 @@ use adapters_db::{
     DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
     SeatMapCache,
 };
-use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
+use adapters_http::{AppState, Argon2Hasher, HttpLimits, JwtAccessTokens, Metrics, Readiness};
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
@@ -45,8 +45,12 @@ pub struct Application {
 /// Opens the database and brings its schema up to date.
 pub async fn run_migrations(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     adapters_db::migrate(&settings.database.url).await?;
-    let db =
-        adapters_db::connect(&settings.database.url, settings.database.max_connections).await?;
+    let db = adapters_db::connect_with(
+        &settings.database.url,
+        settings.database.max_connections,
+        settings.database.timeouts(),
+    )
+    .await?;
     Ok(db)
 }
 
@@ -229,13 +233,21 @@ impl Application {
             },
             readiness: Arc::new(StoresReadiness { db, redis }),
             metrics: Metrics::new(),
+            limits: HttpLimits {
+                request_timeout: Duration::from_millis(settings.server.request_timeout_ms),
+            },
         });
 
         // On PostgreSQL the background jobs get a small pool of their own, so
         // that admission and sweeping keep going when a rush saturates the
         // request pool. (SQLite keeps its single connection: one writer.)
         let (queue, reservations) = if on_postgres {
-            let jobs_db = adapters_db::connect(&settings.database.url, JOB_POOL_SIZE).await?;
+            let jobs_db = adapters_db::connect_with(
+                &settings.database.url,
+                JOB_POOL_SIZE,
+                settings.database.timeouts(),
+            )
+            .await?;
             let queue: Arc<dyn QueueStore> = match settings.queue.backend {
                 QueueBackend::Database => Arc::new(DbQueueStore {
                     db: jobs_db.clone(),

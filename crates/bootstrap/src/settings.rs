@@ -48,6 +48,18 @@ pub struct Settings {
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
+    /// The longest a request may take, body included; then 503.
+    pub request_timeout_ms: u64,
+}
+
+impl DatabaseSettings {
+    /// The request pools' timeouts.
+    pub fn timeouts(&self) -> adapters_db::DbTimeouts {
+        adapters_db::DbTimeouts {
+            statement: Some(std::time::Duration::from_millis(self.statement_timeout_ms)),
+            acquire: std::time::Duration::from_millis(self.acquire_timeout_ms),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +68,10 @@ pub struct DatabaseSettings {
     pub url: String,
     /// Pool size per instance (PostgreSQL; SQLite always uses one connection).
     pub max_connections: u32,
+    /// PostgreSQL statement and lock timeout: a request stuck longer answers 503.
+    pub statement_timeout_ms: u64,
+    /// How long a request may wait for a pooled connection before answering 503.
+    pub acquire_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,8 +144,11 @@ pub enum SettingsError {
 const DEFAULTS: &[(&str, &str)] = &[
     ("server.host", "127.0.0.1"),
     ("server.port", "8080"),
+    ("server.request_timeout_ms", "10000"),
     ("database.url", "sqlite://data/concert.db"),
     ("database.max_connections", "10"),
+    ("database.statement_timeout_ms", "5000"),
+    ("database.acquire_timeout_ms", "3000"),
     ("auth.access_ttl_secs", "3600"),
     ("queue.max_active_per_concert", "100"),
     ("queue.active_ttl_secs", "600"),
@@ -207,6 +226,7 @@ impl Settings {
                 self.reservation.sweep_interval_ms,
             ),
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
+            ("server.request_timeout_ms", self.server.request_timeout_ms),
             (
                 "idempotency.takeover_after_secs",
                 self.idempotency.takeover_after_secs,
@@ -214,6 +234,14 @@ impl Settings {
             (
                 "database.max_connections",
                 u64::from(self.database.max_connections),
+            ),
+            (
+                "database.statement_timeout_ms",
+                self.database.statement_timeout_ms,
+            ),
+            (
+                "database.acquire_timeout_ms",
+                self.database.acquire_timeout_ms,
             ),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {

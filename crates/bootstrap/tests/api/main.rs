@@ -11,4 +11,5 @@ mod payments;
 mod points;
 mod queue;
 mod reservations;
+mod timeouts;
 mod users;
