@@ -18,12 +18,15 @@ pub struct HttpLimits {
     /// than the database's statement timeout, so that a lock wait is ended
     /// by the database (cleanly) and this only catches what it cannot see.
     pub request_timeout: Duration,
+    /// The longest a client may take to send a request body.
+    pub body_timeout: Duration,
 }
 
 impl Default for HttpLimits {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(5),
         }
     }
 }

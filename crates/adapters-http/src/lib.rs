@@ -1,6 +1,7 @@
 //! The HTTP adapter: actix-web handlers, DTOs, extractors, the contract's
 //! error mapping, telemetry and the OpenAPI document.
 
+mod body_guard;
 mod deadline;
 mod dto;
 mod error;

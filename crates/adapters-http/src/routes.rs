@@ -3,6 +3,7 @@ use domain::DomainError;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::body_guard::body_guard;
 use crate::deadline::deadline;
 use crate::handlers::{concerts, ops, payments, points, queue, reservations, users};
 use crate::telemetry::telemetry;
@@ -26,6 +27,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             }))
             .service(
                 web::scope("")
+                    .wrap(middleware::from_fn(body_guard))
                     .wrap(middleware::from_fn(deadline))
                     .wrap(middleware::from_fn(telemetry))
                     .service(users::sign_up)

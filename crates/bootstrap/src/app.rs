@@ -235,6 +235,7 @@ impl Application {
             metrics: Metrics::new(),
             limits: HttpLimits {
                 request_timeout: Duration::from_millis(settings.server.request_timeout_ms),
+                body_timeout: Duration::from_millis(settings.server.body_timeout_ms),
             },
         });
 

@@ -50,6 +50,8 @@ pub struct ServerSettings {
     pub port: u16,
     /// The longest a request may take, body included; then 503.
     pub request_timeout_ms: u64,
+    /// The longest a client may take to send a request body; then 408.
+    pub body_timeout_ms: u64,
 }
 
 impl DatabaseSettings {
@@ -145,6 +147,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.host", "127.0.0.1"),
     ("server.port", "8080"),
     ("server.request_timeout_ms", "10000"),
+    ("server.body_timeout_ms", "5000"),
     ("database.url", "sqlite://data/concert.db"),
     ("database.max_connections", "10"),
     ("database.statement_timeout_ms", "5000"),
@@ -227,6 +230,7 @@ impl Settings {
             ),
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
             ("server.request_timeout_ms", self.server.request_timeout_ms),
+            ("server.body_timeout_ms", self.server.body_timeout_ms),
             (
                 "idempotency.takeover_after_secs",
                 self.idempotency.takeover_after_secs,

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod bad_input;
 mod concerts;
 mod concurrency;
 mod idempotency;
