@@ -13,9 +13,9 @@ use adapters_http::{AppState, Argon2Hasher, HttpLimits, JwtAccessTokens, Metrics
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
-    Idempotency, JoinQueue, ListConcerts, ListSchedules, LogIn, PayReservation, QueueGuard,
-    RegisterUser, RetryPolicy, SweepHolds, ViewPoints, ViewQueueToken, ViewReservations,
-    ViewSeatMap,
+    Idempotency, JoinQueue, KnownUsers, ListConcerts, ListSchedules, LogIn, PayReservation,
+    QueueGuard, RegisterUser, RetryPolicy, SweepHolds, ViewPoints, ViewQueueToken,
+    ViewReservations, ViewSeatMap,
 };
 use async_trait::async_trait;
 use domain::ports::{Clock, ConcertRepository, QueueStore, ReservationStore};
@@ -140,7 +140,7 @@ impl Application {
                 clock: clock.clone(),
             },
             log_in: LogIn {
-                users,
+                users: users.clone(),
                 hasher,
                 attempts: Arc::new(DbLoginAttempts { db: db.clone() }),
                 tokens: tokens.clone(),
@@ -149,7 +149,9 @@ impl Application {
             },
             authenticate: Authenticate {
                 tokens,
+                users: users.clone(),
                 clock: clock.clone(),
+                known: KnownUsers::default(),
             },
             create_concert: CreateConcert {
                 concerts: concerts.clone(),

@@ -10,7 +10,8 @@ use crate::helpers::{assert_problem, e2e, spawn_app, spawn_app_with, Backend, AD
 
 e2e!(
     nul_in_any_json_string_is_400_everywhere,
-    a_body_that_never_finishes_gets_408
+    a_body_that_never_finishes_gets_408,
+    a_token_whose_user_is_gone_is_401_everywhere
 );
 
 async fn nul_in_any_json_string_is_400_everywhere(backend: Backend) {
@@ -111,4 +112,52 @@ async fn a_body_that_never_finishes_gets_408(backend: Backend) {
     assert!(text.contains("application/problem+json"), "{text}");
     assert!(text.contains("REQUEST_TIMEOUT"), "{text}");
     assert!(waited < Duration::from_secs(5), "answered after {waited:?}");
+}
+
+/// A shared JWT secret and a database reset: the token verifies, its user
+/// does not exist. Every authenticated endpoint answers 401.
+async fn a_token_whose_user_is_gone_is_401_everywhere(backend: Backend) {
+    let shared = |s: &mut bootstrap::Settings| s.auth.jwt_secret = Some("shared-secret".into());
+    let before = spawn_app_with(backend.clone(), shared).await;
+    let alice = before.user("alice").await;
+    let after = spawn_app_with(backend, shared).await;
+    let (concert_id, schedules) = after.concert(&[(86_400, 2, 1000)]).await;
+    let schedule_id = schedules[0];
+    let id = alice.id;
+    let requests = [
+        after.get(&format!("/api/v1/users/{id}/points")),
+        after.get(&format!("/api/v1/users/{id}/points/history")),
+        after
+            .post(&format!("/api/v1/users/{id}/points/charge"))
+            .json(&serde_json::json!({"amount": 100})),
+        after
+            .post(&format!("/api/v1/users/{id}/points/charge"))
+            .header("Idempotency-Key", "k")
+            .json(&serde_json::json!({"amount": 100})),
+        after.post(&format!("/api/v1/concerts/{concert_id}/queue/tokens")),
+        after.get("/api/v1/queue/tokens/current"),
+        after.get(&format!(
+            "/api/v1/concerts/{concert_id}/schedules/{schedule_id}/seats"
+        )),
+        after
+            .post("/api/v1/reservations")
+            .json(&serde_json::json!({"scheduleId": schedule_id, "seatId": 1})),
+        after.get("/api/v1/reservations"),
+        after.get("/api/v1/reservations/1"),
+        after.delete("/api/v1/reservations/1"),
+        after
+            .post("/api/v1/payments")
+            .json(&serde_json::json!({"reservationId": 1})),
+    ];
+    for request in requests {
+        let response = request
+            .bearer_auth(&alice.token)
+            .header("X-Queue-Token", "t")
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    }
+    // The same token still works where its user exists.
+    assert_eq!(before.balance(&alice).await, 0);
 }
