@@ -6,6 +6,7 @@ mod deadline;
 mod dto;
 mod error;
 mod extract;
+mod fallbacks;
 mod handlers;
 mod idempotent;
 mod metrics;

@@ -1,10 +1,11 @@
-use actix_web::{error, middleware, web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{error, middleware, web, ResponseError};
 use domain::DomainError;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::body_guard::body_guard;
 use crate::deadline::deadline;
+use crate::fallbacks::{as_problem, no_route};
 use crate::handlers::{concerts, ops, payments, points, queue, reservations, users};
 use crate::telemetry::telemetry;
 use crate::{ApiDoc, ApiError, AppState};
@@ -27,6 +28,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             }))
             .service(
                 web::scope("")
+                    .wrap(middleware::ErrorHandlers::new().default_handler(as_problem))
                     .wrap(middleware::from_fn(body_guard))
                     .wrap(middleware::from_fn(deadline))
                     .wrap(middleware::from_fn(telemetry))
@@ -53,7 +55,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         SwaggerUi::new("/swagger-ui/{_:.*}")
                             .url("/api-docs/openapi.json", ApiDoc::openapi()),
                     )
-                    .default_service(web::to(not_found)),
+                    .default_service(web::to(no_route)),
             );
     }
 }
@@ -70,9 +72,4 @@ fn json_error(err: error::JsonPayloadError) -> actix_web::Error {
         other => ApiError::from(DomainError::validation(format!("malformed JSON: {other}"))),
     };
     error::InternalError::from_response(err, api.error_response()).into()
-}
-
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    ApiError::RouteNotFound(format!("no route for {} {}", req.method(), req.path()))
-        .error_response()
 }

@@ -11,7 +11,8 @@ use crate::helpers::{assert_problem, e2e, spawn_app, spawn_app_with, Backend, AD
 e2e!(
     nul_in_any_json_string_is_400_everywhere,
     a_body_that_never_finishes_gets_408,
-    a_token_whose_user_is_gone_is_401_everywhere
+    a_token_whose_user_is_gone_is_401_everywhere,
+    a_wrong_method_is_405_with_allow
 );
 
 async fn nul_in_any_json_string_is_400_everywhere(backend: Backend) {
@@ -160,4 +161,34 @@ async fn a_token_whose_user_is_gone_is_401_everywhere(backend: Backend) {
     }
     // The same token still works where its user exists.
     assert_eq!(before.balance(&alice).await, 0);
+}
+
+async fn a_wrong_method_is_405_with_allow(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cases = [
+        (app.delete("/api/v1/users"), "POST"),
+        (app.get("/api/v1/payments"), "POST"),
+        (
+            app.client
+                .put(format!("{}/api/v1/reservations/7", app.address)),
+            "GET, DELETE",
+        ),
+        (app.post("/api/v1/concerts"), "GET"),
+    ];
+    for (request, allow) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.headers()["allow"], allow);
+        assert_problem(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+        )
+        .await;
+    }
+    assert_problem(
+        app.delete("/api/v1/nowhere").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+    )
+    .await;
 }
