@@ -115,7 +115,7 @@ impl Application {
             seat_maps: seat_maps.clone(),
         });
         let points = Arc::new(DbPointStore { db: db.clone() });
-        let hasher = Arc::new(Argon2Hasher::default());
+        let hasher = Arc::new(Argon2Hasher::new(settings.auth.max_concurrent_hashes));
         let tokens = Arc::new(JwtAccessTokens::new(
             jwt_secret.as_bytes(),
             settings.auth.access_ttl_secs,

@@ -82,6 +82,8 @@ pub struct AuthSettings {
     #[serde(default)]
     pub jwt_secret: Option<Secret>,
     pub access_ttl_secs: u64,
+    /// Argon2 hashes in flight at once (each holds 19 MiB), whatever the core count.
+    pub max_concurrent_hashes: usize,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -153,6 +155,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("database.statement_timeout_ms", "5000"),
     ("database.acquire_timeout_ms", "3000"),
     ("auth.access_ttl_secs", "3600"),
+    ("auth.max_concurrent_hashes", "2"),
     ("queue.max_active_per_concert", "100"),
     ("queue.active_ttl_secs", "600"),
     ("queue.admit_interval_ms", "1000"),
@@ -229,6 +232,10 @@ impl Settings {
                 self.reservation.sweep_interval_ms,
             ),
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
+            (
+                "auth.max_concurrent_hashes",
+                self.auth.max_concurrent_hashes as u64,
+            ),
             ("server.request_timeout_ms", self.server.request_timeout_ms),
             ("server.body_timeout_ms", self.server.body_timeout_ms),
             (

@@ -2,4 +2,5 @@
 //! over HTTP, each run ending with the money invariants checked.
 
 mod crash;
+mod memory;
 mod server;

@@ -111,6 +111,17 @@ impl Server {
         }
     }
 
+    /// The process's peak resident set so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc is readable (Linux)");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status")
+    }
+
     /// SIGKILL: no drain, no shutdown hooks, whatever was in flight is cut.
     pub fn kill(mut self) {
         self.child.kill().ok();
