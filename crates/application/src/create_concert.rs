@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use domain::concert::{CreatedConcert, NewConcert};
-use domain::ports::ConcertRepository;
+use domain::ports::{Clock, ConcertRepository};
 use domain::DomainError;
 
 /// Admin: adds a concert with its schedules and their seats.
@@ -10,6 +10,7 @@ pub struct CreateConcert {
     pub concerts: Arc<dyn ConcertRepository>,
     /// `None` refuses every caller: admin endpoints are off until a key is configured.
     pub admin_key: Option<String>,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl CreateConcert {
@@ -34,6 +35,7 @@ impl CreateConcert {
     ) -> Result<CreatedConcert, DomainError> {
         self.authorize(admin_key)?;
         let concert = NewConcert::parse(title, venue, schedules)?;
+        concert.ensure_upcoming(self.clock.now())?;
         self.concerts.create(&concert).await
     }
 }
@@ -47,13 +49,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
     use domain::concert::Concert;
-    use domain::ports::MockConcertRepository;
+    use domain::ports::{MockClock, MockConcertRepository};
     use domain::ConcertId;
 
     fn use_case(key: Option<&str>, concerts: MockConcertRepository) -> CreateConcert {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(Utc::now);
         CreateConcert {
             concerts: Arc::new(concerts),
             admin_key: key.map(str::to_owned),
+            clock: Arc::new(clock),
         }
     }
 
@@ -88,9 +93,28 @@ mod tests {
             })
         });
         let created = use_case(Some("k"), concerts)
-            .execute(Some("k"), "t", "v", &[(Utc::now(), 10, 1000)])
+            .execute(
+                Some("k"),
+                "t",
+                "v",
+                &[(Utc::now() + chrono::Duration::days(1), 10, 1000)],
+            )
             .await
             .unwrap();
         assert_eq!(created.concert.title, "t");
+    }
+
+    #[tokio::test]
+    async fn a_start_in_the_past_or_absurdly_far_is_refused() {
+        for starts_at in [
+            Utc::now() - chrono::Duration::hours(1),
+            Utc::now() + chrono::Duration::days(365 * 11),
+        ] {
+            let err = use_case(Some("k"), MockConcertRepository::new())
+                .execute(Some("k"), "t", "v", &[(starts_at, 10, 1000)])
+                .await
+                .unwrap_err();
+            assert!(matches!(err, DomainError::Validation(_)));
+        }
     }
 }

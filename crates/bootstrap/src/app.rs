@@ -160,6 +160,7 @@ impl Application {
                     .api_key
                     .as_ref()
                     .map(|k| k.expose().to_owned()),
+                clock: clock.clone(),
             },
             list_concerts: ListConcerts {
                 concerts: concerts.clone(),

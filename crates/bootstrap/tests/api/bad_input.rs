@@ -12,7 +12,8 @@ e2e!(
     nul_in_any_json_string_is_400_everywhere,
     a_body_that_never_finishes_gets_408,
     a_token_whose_user_is_gone_is_401_everywhere,
-    a_wrong_method_is_405_with_allow
+    a_wrong_method_is_405_with_allow,
+    a_schedule_in_the_past_or_absurd_years_is_400
 );
 
 async fn nul_in_any_json_string_is_400_everywhere(backend: Backend) {
@@ -31,7 +32,7 @@ async fn nul_in_any_json_string_is_400_everywhere(backend: Backend) {
         (
             "/api/v1/admin/concerts".to_owned(),
             format!(
-                r#"{{"title":{nul},"venue":"v","schedules":[{{"startsAt":"2099-01-01T00:00:00Z","seatCount":1,"price":1000}}]}}"#
+                r#"{{"title":{nul},"venue":"v","schedules":[{{"startsAt":"2030-01-01T00:00:00Z","seatCount":1,"price":1000}}]}}"#
             ),
         ),
         (
@@ -70,7 +71,7 @@ async fn nul_in_any_json_string_is_400_everywhere(backend: Backend) {
         .post("/api/v1/admin/concerts")
         .header("X-Admin-Key", ADMIN_KEY)
         .header("Content-Type", "application/json")
-        .body(r#"{"title":"a\\u0000b","venue":"v","schedules":[{"startsAt":"2099-01-01T00:00:00Z","seatCount":1,"price":1000}]}"#)
+        .body(r#"{"title":"a\\u0000b","venue":"v","schedules":[{"startsAt":"2030-01-01T00:00:00Z","seatCount":1,"price":1000}]}"#)
         .send()
         .await
         .unwrap();
@@ -191,4 +192,26 @@ async fn a_wrong_method_is_405_with_allow(backend: Backend) {
         "NOT_FOUND",
     )
     .await;
+}
+
+async fn a_schedule_in_the_past_or_absurd_years_is_400(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let now = chrono::Utc::now();
+    for starts_at in [
+        serde_json::json!("+99999-01-01T00:00:00Z"),
+        serde_json::json!(now - chrono::Duration::minutes(1)),
+        serde_json::json!(now + chrono::Duration::days(365 * 11)),
+    ] {
+        let response = app
+            .post("/api/v1/admin/concerts")
+            .header("X-Admin-Key", ADMIN_KEY)
+            .json(
+                &serde_json::json!({"title": "t", "venue": "v", "schedules": [
+                {"startsAt": starts_at, "seatCount": 1, "price": 1000}]}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
+    }
 }
