@@ -21,12 +21,45 @@ pub enum DbSetupError {
     Db(#[from] DbErr),
 }
 
-/// Opens a pool for `url`: `sqlite:path` (created if missing) or `postgres://…`.
+/// How long the database may keep a request waiting.
+#[derive(Debug, Clone, Copy)]
+pub struct DbTimeouts {
+    /// PostgreSQL `statement_timeout` and `lock_timeout` per session; `None`
+    /// for none (migrations may wait for one another's advisory lock).
+    pub statement: Option<Duration>,
+    /// How long a request may wait for a pooled connection.
+    pub acquire: Duration,
+}
+
+impl Default for DbTimeouts {
+    fn default() -> Self {
+        Self {
+            statement: None,
+            acquire: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens a pool for `url`: `sqlite:path` (created if missing) or `postgres://…`,
+/// without a statement timeout.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbSetupError> {
+    connect_with(url, max_connections, DbTimeouts::default()).await
+}
+
+/// Opens a pool for `url` with `timeouts`.
 ///
 /// SQLite gets one connection: it serialises writers anyway, and a single
 /// connection turns lock contention into queueing instead of `SQLITE_BUSY`
 /// errors mid-transaction. WAL keeps readers of other processes unblocked.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbSetupError> {
+///
+/// On PostgreSQL every session gets `statement_timeout` and `lock_timeout`:
+/// a statement stuck behind a lock or a stalled server is cancelled by the
+/// server and the request answers 503 instead of hanging.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    timeouts: DbTimeouts,
+) -> Result<DatabaseConnection, DbSetupError> {
     let mut options = if let Some(path) = sqlite_path(url) {
         if let Some(dir) = Path::new(path)
             .parent()
@@ -50,6 +83,15 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         options
             .max_connections(max_connections.max(1))
             .min_connections(1);
+        if let Some(limit) = timeouts.statement {
+            let ms = limit.as_millis().max(1).to_string();
+            options.map_sqlx_postgres_opts(move |o| {
+                o.options([
+                    ("statement_timeout", ms.as_str()),
+                    ("lock_timeout", ms.as_str()),
+                ])
+            });
+        }
         options
     } else {
         return Err(DbSetupError::UnsupportedScheme(url.to_owned()));
@@ -57,7 +99,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     // A store that is down must answer quickly (503), never hang a request.
     options
         .connect_timeout(Duration::from_secs(2))
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(timeouts.acquire)
         .sqlx_logging(false);
     Ok(Database::connect(options).await?)
 }

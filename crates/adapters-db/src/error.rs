@@ -14,9 +14,13 @@ pub(crate) fn db_err(err: DbErr) -> DomainError {
             sea_orm::sqlx::Error::Database(d) => match d.code().as_deref() {
                 // Serialization failure, deadlock, SQLITE_BUSY: someone else won; retryable.
                 Some("40001" | "40P01" | "5" | "517") => DomainError::ConcurrentModification,
-                // Connection trouble, server out of resources or shutting down, database gone.
+                // Connection trouble, server out of resources or shutting down,
+                // database gone, or our statement / lock timeout ran out
+                // (57014 query_canceled, 55P03 lock_not_available).
                 Some(code)
                     if code.starts_with("08")
+                        || code == "57014"
+                        || code == "55P03"
                         || code.starts_with("53")
                         || code.starts_with("57P")
                         || code == "3D000" =>

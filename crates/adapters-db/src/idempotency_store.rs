@@ -14,11 +14,23 @@ use crate::time::to_ms;
 
 /// An in-flight claim older than this belongs to a request whose process
 /// died; a retry may take it over rather than wait out the 24 hours.
-const ABANDONED_AFTER_SECS: i64 = 60;
+pub const DEFAULT_TAKEOVER_AFTER: Duration = Duration::seconds(60);
 
 /// Idempotency keys in the database: the primary key makes one claim win.
 pub struct DbIdempotencyStore {
     pub db: DatabaseConnection,
+    /// How old an unanswered claim must be before a retry may take it over.
+    pub takeover_after: Duration,
+}
+
+impl DbIdempotencyStore {
+    /// A store with the default takeover window.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            takeover_after: DEFAULT_TAKEOVER_AFTER,
+        }
+    }
 }
 
 fn by_scope(scope: &IdempotencyScope) -> sea_orm::Condition {
@@ -140,9 +152,7 @@ impl IdempotencyStore for DbIdempotencyStore {
                 status: status as u16,
                 body,
             })),
-            _ if existing.created_at_ms
-                <= now_ms - Duration::seconds(ABANDONED_AFTER_SECS).num_milliseconds() =>
-            {
+            _ if existing.created_at_ms <= now_ms - self.takeover_after.num_milliseconds() => {
                 let taken = idempotency_key::Entity::update_many()
                     .col_expr(idempotency_key::Column::CreatedAtMs, Expr::value(now_ms))
                     .filter(by_scope(scope))

@@ -71,4 +71,12 @@ impl UserRepository for DbUserRepository {
             .map(|m| m.map(Into::into))
             .map_err(db_err)
     }
+
+    async fn exists(&self, id: UserId) -> Result<bool, DomainError> {
+        let found = user::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(found.is_some())
+    }
 }

@@ -16,6 +16,10 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     RouteNotFound(String),
+    /// What the HTTP layer itself refuses before any use case runs (a parser
+    /// error, a timeout, a wrong method): the status is kept, the code follows it.
+    #[error("{1}")]
+    Http(StatusCode, String),
 }
 
 impl ApiError {
@@ -23,6 +27,7 @@ impl ApiError {
         match self {
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::RouteNotFound(_) => "NOT_FOUND",
+            Self::Http(status, _) => http_code(*status),
             Self::Domain(e) => match e {
                 DomainError::Validation(_) => "VALIDATION_FAILED",
                 DomainError::LoginIdTaken => "LOGIN_ID_TAKEN",
@@ -85,6 +90,7 @@ impl ResponseError for ApiError {
         match self {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
+            Self::Http(status, _) => *status,
             Self::Domain(e) => match e {
                 DomainError::Validation(_) => StatusCode::BAD_REQUEST,
                 DomainError::InvalidCredentials | DomainError::Unauthenticated => {
@@ -134,6 +140,7 @@ impl ResponseError for ApiError {
             }
             // Overload or an outage: tell clients to back off instead of hammering.
             Self::Domain(DomainError::Unavailable(_)) => Some(1),
+            Self::Http(StatusCode::SERVICE_UNAVAILABLE, _) => Some(1),
             _ => None,
         };
         if let Some(secs) = retry_after {
@@ -142,6 +149,23 @@ impl ResponseError for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+/// The `code` of an error the HTTP layer meets itself, by its status.
+fn http_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "VALIDATION_FAILED",
+        404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
+        408 => "REQUEST_TIMEOUT",
+        413 => "PAYLOAD_TOO_LARGE",
+        414 => "URI_TOO_LONG",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        431 => "REQUEST_HEADER_FIELDS_TOO_LARGE",
+        503 => "SERVICE_UNAVAILABLE",
+        500..=599 => "INTERNAL_ERROR",
+        _ => "BAD_REQUEST",
     }
 }
 

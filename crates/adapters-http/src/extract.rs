@@ -4,6 +4,7 @@ use std::future::{ready, Ready};
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use domain::UserId;
+use futures::future::LocalBoxFuture;
 
 use crate::{ApiError, AppState};
 
@@ -13,7 +14,7 @@ pub struct AuthUser(pub UserId);
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let bearer = req
@@ -26,13 +27,14 @@ impl FromRequest for AuthUser {
             })
             .map(|t| t.trim().to_owned());
         let token = bearer.or_else(|| req.cookie("access_token").map(|c| c.value().to_owned()));
-        let result = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => state.authenticate.execute(token.as_deref()).map(AuthUser),
-            None => Err(domain::DomainError::Internal(
-                "application state missing".into(),
-            )),
-        };
-        ready(result.map_err(ApiError::from))
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state
+                .ok_or_else(|| domain::DomainError::Internal("application state missing".into()))?;
+            Ok(AuthUser(
+                state.authenticate.execute(token.as_deref()).await?,
+            ))
+        })
     }
 }
 

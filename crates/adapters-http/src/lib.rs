@@ -1,9 +1,12 @@
 //! The HTTP adapter: actix-web handlers, DTOs, extractors, the contract's
 //! error mapping, telemetry and the OpenAPI document.
 
+mod body_guard;
+mod deadline;
 mod dto;
 mod error;
 mod extract;
+mod fallbacks;
 mod handlers;
 mod idempotent;
 mod metrics;
@@ -13,6 +16,7 @@ mod security;
 mod state;
 mod telemetry;
 
+pub use deadline::HttpLimits;
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::ApiDoc;

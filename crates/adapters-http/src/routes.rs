@@ -1,8 +1,11 @@
-use actix_web::{error, middleware, web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{error, middleware, web, ResponseError};
 use domain::DomainError;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::body_guard::body_guard;
+use crate::deadline::deadline;
+use crate::fallbacks::{as_problem, no_route};
 use crate::handlers::{concerts, ops, payments, points, queue, reservations, users, waitlist};
 use crate::telemetry::telemetry;
 use crate::{ApiDoc, ApiError, AppState};
@@ -25,6 +28,9 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             }))
             .service(
                 web::scope("")
+                    .wrap(middleware::ErrorHandlers::new().default_handler(as_problem))
+                    .wrap(middleware::from_fn(body_guard))
+                    .wrap(middleware::from_fn(deadline))
                     .wrap(middleware::from_fn(telemetry))
                     .service(users::sign_up)
                     .service(users::log_in)
@@ -54,7 +60,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                         SwaggerUi::new("/swagger-ui/{_:.*}")
                             .url("/api-docs/openapi.json", ApiDoc::openapi()),
                     )
-                    .default_service(web::to(not_found)),
+                    .default_service(web::to(no_route)),
             );
     }
 }
@@ -71,9 +77,4 @@ fn json_error(err: error::JsonPayloadError) -> actix_web::Error {
         other => ApiError::from(DomainError::validation(format!("malformed JSON: {other}"))),
     };
     error::InternalError::from_response(err, api.error_response()).into()
-}
-
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    ApiError::RouteNotFound(format!("no route for {} {}", req.method(), req.path()))
-        .error_response()
 }

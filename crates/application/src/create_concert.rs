@@ -52,6 +52,7 @@ impl CreateConcert {
             self.clock.now(),
         )?;
         let concert = NewConcert::parse(request.title, request.venue, request.schedules, sale)?;
+        concert.ensure_upcoming(self.clock.now())?;
         self.concerts.create(&concert).await
     }
 }
@@ -122,7 +123,10 @@ mod tests {
             })
         });
         let created = use_case(Some("k"), concerts)
-            .execute(Some("k"), request(&[(Utc::now(), 10, 1000)]))
+            .execute(
+                Some("k"),
+                request(&[(Utc::now() + chrono::Duration::days(1), 10, 1000)]),
+            )
             .await
             .unwrap();
         assert_eq!(created.concert.title, "t");
@@ -146,5 +150,20 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::Validation(_)));
+    }
+
+    #[tokio::test]
+    async fn a_start_in_the_past_or_absurdly_far_is_refused() {
+        let schedules = |starts_at| [(starts_at, 10, 1000)];
+        for starts_at in [
+            Utc::now() - chrono::Duration::hours(1),
+            Utc::now() + chrono::Duration::days(365 * 11),
+        ] {
+            let err = use_case(Some("k"), MockConcertRepository::new())
+                .execute(Some("k"), request(&schedules(starts_at)))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, DomainError::Validation(_)));
+        }
     }
 }

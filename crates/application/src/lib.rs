@@ -27,7 +27,7 @@ mod view_seat_map;
 mod waitlist_entries;
 
 pub use admit_queues::{AdmissionReport, AdmitQueues};
-pub use authenticate::Authenticate;
+pub use authenticate::{Authenticate, KnownUsers, KNOWN_USER_TTL};
 pub use cancel_reservation::CancelReservation;
 pub use charge_points::ChargePoints;
 pub use create_concert::{ConcertRequest, CreateConcert};

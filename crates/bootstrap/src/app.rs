@@ -9,13 +9,13 @@ use adapters_db::{
     DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
     DbWaitlistStore, HandOver, SeatMapCache,
 };
-use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
+use adapters_http::{AppState, Argon2Hasher, HttpLimits, JwtAccessTokens, Metrics, Readiness};
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
-    Idempotency, JoinQueue, JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation,
-    QueueGuard, RefundPayment, RegisterUser, RetryPolicy, SweepHolds, ViewPayment, ViewPoints,
-    ViewQueueToken, ViewReservations, ViewSeatMap, WaitlistEntries,
+    Idempotency, JoinQueue, JoinWaitlist, KnownUsers, ListConcerts, ListSchedules, LogIn,
+    PayReservation, QueueGuard, RefundPayment, RegisterUser, RetryPolicy, SweepHolds, ViewPayment,
+    ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap, WaitlistEntries,
 };
 use async_trait::async_trait;
 use domain::payment::refund::RefundPolicy;
@@ -47,8 +47,12 @@ pub struct Application {
 /// Opens the database and brings its schema up to date.
 pub async fn run_migrations(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     adapters_db::migrate(&settings.database.url).await?;
-    let db =
-        adapters_db::connect(&settings.database.url, settings.database.max_connections).await?;
+    let db = adapters_db::connect_with(
+        &settings.database.url,
+        settings.database.max_connections,
+        settings.database.timeouts(),
+    )
+    .await?;
     Ok(db)
 }
 
@@ -124,7 +128,7 @@ impl Application {
             hand_over,
         });
         let points = Arc::new(DbPointStore { db: db.clone() });
-        let hasher = Arc::new(Argon2Hasher::default());
+        let hasher = Arc::new(Argon2Hasher::new(settings.auth.max_concurrent_hashes));
         let tokens = Arc::new(JwtAccessTokens::new(
             jwt_secret.as_bytes(),
             settings.auth.access_ttl_secs,
@@ -155,7 +159,7 @@ impl Application {
                 clock: clock.clone(),
             },
             log_in: LogIn {
-                users,
+                users: users.clone(),
                 hasher,
                 attempts: Arc::new(DbLoginAttempts { db: db.clone() }),
                 tokens: tokens.clone(),
@@ -164,7 +168,9 @@ impl Application {
             },
             authenticate: Authenticate {
                 tokens,
+                users: users.clone(),
                 clock: clock.clone(),
+                known: KnownUsers::default(),
             },
             create_concert: CreateConcert {
                 concerts: concerts.clone(),
@@ -262,18 +268,32 @@ impl Application {
                 },
             },
             idempotency: Idempotency {
-                store: Arc::new(DbIdempotencyStore { db: db.clone() }),
+                store: Arc::new(DbIdempotencyStore {
+                    db: db.clone(),
+                    takeover_after: chrono::Duration::seconds(
+                        settings.idempotency.takeover_after_secs as i64,
+                    ),
+                }),
                 clock: clock.clone(),
             },
             readiness: Arc::new(StoresReadiness { db, redis }),
             metrics: Metrics::new(),
+            limits: HttpLimits {
+                request_timeout: Duration::from_millis(settings.server.request_timeout_ms),
+                body_timeout: Duration::from_millis(settings.server.body_timeout_ms),
+            },
         });
 
         // On PostgreSQL the background jobs get a small pool of their own, so
         // that admission and sweeping keep going when a rush saturates the
         // request pool. (SQLite keeps its single connection: one writer.)
         let (queue, reservations) = if on_postgres {
-            let jobs_db = adapters_db::connect(&settings.database.url, JOB_POOL_SIZE).await?;
+            let jobs_db = adapters_db::connect_with(
+                &settings.database.url,
+                JOB_POOL_SIZE,
+                settings.database.timeouts(),
+            )
+            .await?;
             let queue: Arc<dyn QueueStore> = match settings.queue.backend {
                 QueueBackend::Database => Arc::new(DbQueueStore {
                     db: jobs_db.clone(),

@@ -41,12 +41,27 @@ pub struct Settings {
     pub reservation: ReservationSettings,
     pub demo: DemoSettings,
     pub redis: RedisSettings,
+    pub idempotency: IdempotencySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
+    /// The longest a request may take, body included; then 503.
+    pub request_timeout_ms: u64,
+    /// The longest a client may take to send a request body; then 408.
+    pub body_timeout_ms: u64,
+}
+
+impl DatabaseSettings {
+    /// The request pools' timeouts.
+    pub fn timeouts(&self) -> adapters_db::DbTimeouts {
+        adapters_db::DbTimeouts {
+            statement: Some(std::time::Duration::from_millis(self.statement_timeout_ms)),
+            acquire: std::time::Duration::from_millis(self.acquire_timeout_ms),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +70,10 @@ pub struct DatabaseSettings {
     pub url: String,
     /// Pool size per instance (PostgreSQL; SQLite always uses one connection).
     pub max_connections: u32,
+    /// PostgreSQL statement and lock timeout: a request stuck longer answers 503.
+    pub statement_timeout_ms: u64,
+    /// How long a request may wait for a pooled connection before answering 503.
+    pub acquire_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +82,8 @@ pub struct AuthSettings {
     #[serde(default)]
     pub jwt_secret: Option<Secret>,
     pub access_ttl_secs: u64,
+    /// Argon2 hashes in flight at once (each holds 19 MiB), whatever the core count.
+    pub max_concurrent_hashes: usize,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -114,6 +135,13 @@ pub struct RedisSettings {
     pub key_prefix: String,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdempotencySettings {
+    /// How old an unanswered key claim must be before a retry may take it
+    /// over (its first run is presumed dead; the fence stops it if not).
+    pub takeover_after_secs: u64,
+}
+
 /// Why the configuration was refused; each names the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -126,9 +154,14 @@ pub enum SettingsError {
 const DEFAULTS: &[(&str, &str)] = &[
     ("server.host", "127.0.0.1"),
     ("server.port", "8080"),
+    ("server.request_timeout_ms", "10000"),
+    ("server.body_timeout_ms", "5000"),
     ("database.url", "sqlite://data/concert.db"),
     ("database.max_connections", "10"),
+    ("database.statement_timeout_ms", "5000"),
+    ("database.acquire_timeout_ms", "3000"),
     ("auth.access_ttl_secs", "3600"),
+    ("auth.max_concurrent_hashes", "2"),
     ("queue.max_active_per_concert", "100"),
     ("queue.active_ttl_secs", "600"),
     ("queue.admit_interval_ms", "1000"),
@@ -143,6 +176,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("demo.seed", "true"),
     ("redis.url", "redis://127.0.0.1:6379"),
     ("redis.key_prefix", "concert:"),
+    ("idempotency.takeover_after_secs", "60"),
 ];
 
 fn defaults_builder() -> Result<config::ConfigBuilder<config::builder::DefaultState>, SettingsError>
@@ -208,8 +242,26 @@ impl Settings {
             ),
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
             (
+                "auth.max_concurrent_hashes",
+                self.auth.max_concurrent_hashes as u64,
+            ),
+            ("server.request_timeout_ms", self.server.request_timeout_ms),
+            ("server.body_timeout_ms", self.server.body_timeout_ms),
+            (
+                "idempotency.takeover_after_secs",
+                self.idempotency.takeover_after_secs,
+            ),
+            (
                 "database.max_connections",
                 u64::from(self.database.max_connections),
+            ),
+            (
+                "database.statement_timeout_ms",
+                self.database.statement_timeout_ms,
+            ),
+            (
+                "database.acquire_timeout_ms",
+                self.database.acquire_timeout_ms,
             ),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {

@@ -133,6 +133,26 @@ pub struct CreatedConcert {
 impl NewConcert {
     pub const MAX_SCHEDULES: usize = 50;
     pub const MAX_SEATS: i64 = 2000;
+    /// How far ahead a schedule may start: further is a typo, not a plan.
+    pub const MAX_YEARS_AHEAD: i64 = 10;
+
+    /// Every schedule starts after `now` and at most [`Self::MAX_YEARS_AHEAD`]
+    /// years later (365-day years).
+    pub fn ensure_upcoming(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        let latest = now + chrono::Duration::days(365 * Self::MAX_YEARS_AHEAD);
+        if self
+            .schedules
+            .iter()
+            .all(|s| s.starts_at > now && s.starts_at <= latest)
+        {
+            Ok(())
+        } else {
+            Err(DomainError::validation(format!(
+                "startsAt must be in the future and at most {} years ahead",
+                Self::MAX_YEARS_AHEAD
+            )))
+        }
+    }
 
     /// Checks the catalogue rules of the contract and builds a valid concert.
     pub fn parse(
@@ -244,6 +264,29 @@ mod tests {
         assert!(NewConcert::parse("t", "v", &[(at(), 2001, 1)], terms()).is_err());
         assert!(NewConcert::parse("t", "v", &[(at(), 1, 0)], terms()).is_err());
         assert!(NewConcert::parse("t", "v", &[(at(), 1, 10_000_001)], terms()).is_err());
+    }
+
+    #[test]
+    fn schedules_start_in_the_future_within_ten_years() {
+        let now = at();
+        let concert = |offset: chrono::Duration| {
+            NewConcert::parse("t", "v", &[(now + offset, 1, 1)], terms()).unwrap()
+        };
+        assert!(concert(chrono::Duration::seconds(1))
+            .ensure_upcoming(now)
+            .is_ok());
+        assert!(concert(chrono::Duration::days(3650))
+            .ensure_upcoming(now)
+            .is_ok());
+        assert!(concert(chrono::Duration::days(3651))
+            .ensure_upcoming(now)
+            .is_err());
+        assert!(concert(chrono::Duration::zero())
+            .ensure_upcoming(now)
+            .is_err());
+        assert!(concert(chrono::Duration::days(-1))
+            .ensure_upcoming(now)
+            .is_err());
     }
 
     #[test]

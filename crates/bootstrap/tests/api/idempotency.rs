@@ -20,7 +20,7 @@ async fn a_claim_taken_over_can_neither_move_money_nor_answer(backend: Backend) 
     let app = spawn_app(backend).await;
     let alice = app.user("alice").await;
     let db = app.db().await;
-    let keys = DbIdempotencyStore { db: db.clone() };
+    let keys = DbIdempotencyStore::new(db.clone());
     let points = DbPointStore { db };
     let user_id = UserId(alice.id);
     let scope = IdempotencyScope {

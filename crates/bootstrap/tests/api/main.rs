@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod bad_input;
 mod concerts;
 mod concurrency;
 mod idempotency;
@@ -14,6 +15,7 @@ mod payments;
 mod points;
 mod queue;
 mod reservations;
+mod timeouts;
 mod upgrade;
 mod users;
 mod waitlist;

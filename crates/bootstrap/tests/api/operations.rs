@@ -104,6 +104,7 @@ async fn unknown_routes_are_problems(backend: Backend) {
 
 async fn database_outage_answers_503_and_heals(backend: Backend) {
     let app = spawn_app(backend).await;
+    let alice = app.user("alice").await;
     let url = url::Url::parse(&app.settings.database.url).unwrap();
     let name = url.path().trim_start_matches('/').to_owned();
     let mut admin_url = url.clone();
@@ -132,6 +133,28 @@ async fn database_outage_answers_503_and_heals(backend: Backend) {
         "clients are told to back off"
     );
     assert_problem(down, StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE").await;
+    // Through the Idempotency-Key wrapper too, on both money endpoints.
+    for request in [
+        app.post(&format!("/api/v1/users/{}/points/charge", alice.id))
+            .json(&serde_json::json!({"amount": 100})),
+        app.post("/api/v1/payments")
+            .header("X-Queue-Token", "t")
+            .json(&serde_json::json!({"reservationId": 1})),
+    ] {
+        let keyed = request
+            .bearer_auth(&alice.token)
+            .header("Idempotency-Key", "during-outage")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(keyed.headers()["retry-after"], "1");
+        assert_problem(
+            keyed,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+        )
+        .await;
+    }
     assert!(
         started.elapsed() < std::time::Duration::from_secs(15),
         "an outage must answer, not hang"
@@ -149,6 +172,12 @@ async fn database_outage_answers_503_and_heals(backend: Backend) {
         app.get("/api/v1/concerts").send().await.unwrap().status() == StatusCode::OK
     })
     .await;
+    // The outage left no claim behind: the same key now runs.
+    let (status, body) = app
+        .charge(&alice, serde_json::json!(100), Some("during-outage"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.balance(&alice).await, 100);
 }
 
 e2e_on!([sqlite] redis_outage_answers_503_and_heals);

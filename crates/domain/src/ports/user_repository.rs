@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::user::{LoginId, User};
-use crate::DomainError;
+use crate::{DomainError, UserId};
 
 /// Registered users.
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -16,4 +16,6 @@ pub trait UserRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<User, DomainError>;
     async fn find_by_login_id(&self, login_id: &str) -> Result<Option<User>, DomainError>;
+    /// Whether a user with this id exists (a token may outlive its user's row).
+    async fn exists(&self, id: UserId) -> Result<bool, DomainError>;
 }

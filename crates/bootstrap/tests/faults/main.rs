@@ -1,0 +1,6 @@
+//! Fault tests: the real `concert-server` binary killed, restarted and driven
+//! over HTTP, each run ending with the money invariants checked.
+
+mod crash;
+mod memory;
+mod server;
