@@ -2,7 +2,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::*;
-use crate::handlers::{concerts, ops, payments, points, queue, reservations, users};
+use crate::handlers::{admin, concerts, ops, payments, points, queue, reservations, users};
 
 /// The OpenAPI document of the whole contract, served at `/api-docs/openapi.json`.
 #[derive(OpenApi)]
@@ -18,7 +18,8 @@ Choices where the contract is silent:\n\
 - Point history `amount` is signed: PAYMENT entries are negative, so the balance is the sum of the amounts.\n\
 - Timestamps have millisecond precision.\n\
 - Any endpoint whose store (the database, or Redis for the queue) does not answer replies 503 SERVICE_UNAVAILABLE within a few seconds.\n\
-- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).",
+- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).\n\
+- On-sale: `saleOpensAt` may lie in the past (the sale is then open at once, with no pre-queue). A WAITING token issued after the opening but before the pre-queue is drawn counts the pre-queue in its `position`. `pollAfterMs` for WAITING is 250 + 5 per place ahead, capped at 30000; for PREQUEUE the time left to the opening, within 250-30000. The admin queue PATCH checks the key, then the concert (404), then the body's ranges (400); an empty body changes nothing. The sales view's `queue` block is read from the queue's store (Redis when the queue lives there) right after the seats' snapshot.",
         version = "1.0.0"
     ),
     paths(
@@ -29,6 +30,7 @@ Choices where the contract is silent:\n\
         points::get_balance, points::charge, points::history,
         payments::pay,
         ops::live, ops::ready, ops::metrics,
+        admin::control_queue, admin::sales,
     ),
     components(schemas(
         Problem, Credentials, UserCreated, AccessTokenResponse,
@@ -36,6 +38,7 @@ Choices where the contract is silent:\n\
         ScheduleList, ScheduleSummary, SeatMapResponse, SeatView, QueueTokenResponse,
         HoldRequest, ReservationResponse, ReservationList,
         ChargeRequest, BalanceResponse, PointHistory, PointEntryView, PaymentRequest, PaymentResponse,
+        QueueControlRequest, QueueControlResponse, QueueSalesView, ScheduleSalesView, SalesResponse,
     )),
     modifiers(&BearerAuth)
 )]

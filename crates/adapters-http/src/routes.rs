@@ -3,7 +3,7 @@ use domain::DomainError;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::handlers::{concerts, ops, payments, points, queue, reservations, users};
+use crate::handlers::{admin, concerts, ops, payments, points, queue, reservations, users};
 use crate::telemetry::telemetry;
 use crate::{ApiDoc, ApiError, AppState};
 
@@ -42,6 +42,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .service(points::charge)
                     .service(points::history)
                     .service(payments::pay)
+                    .service(admin::control_queue)
+                    .service(admin::sales)
                     .service(ops::live)
                     .service(ops::ready)
                     .service(ops::metrics)

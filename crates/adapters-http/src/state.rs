@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
 use application::{
-    Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue,
-    ListConcerts, ListSchedules, LogIn, PayReservation, RegisterUser, ViewPoints, ViewQueueToken,
-    ViewReservations, ViewSeatMap,
+    Authenticate, CancelReservation, ChargePoints, ControlQueue, CreateConcert, HoldSeat,
+    Idempotency, JoinQueue, ListConcerts, ListSchedules, LogIn, PayReservation, RegisterUser,
+    ViewPoints, ViewQueueToken, ViewReservations, ViewSales, ViewSeatMap,
 };
 use async_trait::async_trait;
 
@@ -33,6 +33,8 @@ pub struct AppState {
     pub charge_points: ChargePoints,
     pub pay_reservation: PayReservation,
     pub idempotency: Idempotency,
+    pub control_queue: ControlQueue,
+    pub view_sales: ViewSales,
     pub readiness: Arc<dyn Readiness>,
     pub metrics: Metrics,
 }

@@ -6,16 +6,16 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use adapters_db::{
     DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore,
-    DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
-    SeatMapCache,
+    DbPointStore, DbQueueStore, DbReservationStore, DbSalesReport, DbSeatRepository,
+    DbUserRepository, SeatMapCache,
 };
 use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
-    AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
-    Idempotency, JoinQueue, ListConcerts, ListSchedules, LogIn, PayReservation, QueueGuard,
-    RegisterUser, RetryPolicy, SweepHolds, ViewPoints, ViewQueueToken, ViewReservations,
-    ViewSeatMap,
+    AdminKey, AdmitQueues, Authenticate, CancelReservation, ChargePoints, ControlQueue,
+    CreateConcert, HoldSeat, Idempotency, JoinQueue, ListConcerts, ListSchedules, LogIn,
+    PayReservation, QueueGuard, RegisterUser, RetryPolicy, SweepHolds, ViewPoints, ViewQueueToken,
+    ViewReservations, ViewSales, ViewSeatMap,
 };
 use async_trait::async_trait;
 use domain::ports::{Clock, ConcertRepository, QueueStore, ReservationStore};
@@ -28,6 +28,7 @@ use tokio::sync::watch;
 
 use crate::clock::SystemClock;
 use crate::jobs::{spawn_job, Job};
+use crate::random::OsRandom;
 use crate::seed::seed_demo_catalogue;
 use crate::{QueueBackend, Settings};
 
@@ -120,6 +121,16 @@ impl Application {
             max_active: settings.queue.max_active_per_concert,
             active_ttl: chrono::Duration::seconds(settings.queue.active_ttl_secs as i64),
         };
+        let admin = AdminKey(
+            settings
+                .admin
+                .api_key
+                .as_ref()
+                .map(|k| k.expose().to_owned()),
+        );
+        let prequeue_window = chrono::Duration::seconds(
+            settings.queue.prequeue_opens_secs.min(i64::MAX as u64) as i64,
+        );
         let guard = Arc::new(QueueGuard {
             queue: queue.clone(),
             clock: clock.clone(),
@@ -175,8 +186,10 @@ impl Application {
                 queue: queue.clone(),
                 clock: clock.clone(),
                 policy: queue_policy,
+                prequeue_window,
             },
             view_queue_token: ViewQueueToken {
+                concerts: concerts.clone(),
                 queue: queue.clone(),
                 clock: clock.clone(),
                 policy: queue_policy,
@@ -188,7 +201,7 @@ impl Application {
                 clock: clock.clone(),
             },
             hold_seat: HoldSeat {
-                concerts,
+                concerts: concerts.clone(),
                 seats,
                 reservations: reservations.clone(),
                 guard: guard.clone(),
@@ -230,6 +243,21 @@ impl Application {
                 store: Arc::new(DbIdempotencyStore { db: db.clone() }),
                 clock: clock.clone(),
             },
+            control_queue: ControlQueue {
+                concerts: concerts.clone(),
+                queue: queue.clone(),
+                clock: clock.clone(),
+                policy: queue_policy,
+                admin: admin.clone(),
+            },
+            view_sales: ViewSales {
+                concerts: concerts.clone(),
+                queue: queue.clone(),
+                sales: Arc::new(DbSalesReport { db: db.clone() }),
+                clock: clock.clone(),
+                policy: queue_policy,
+                admin,
+            },
             readiness: Arc::new(StoresReadiness { db, redis }),
             metrics: Metrics::new(),
         });
@@ -255,9 +283,11 @@ impl Application {
         };
         let (stop_jobs, stopped) = watch::channel(false);
         let admitter = Arc::new(AdmitQueues {
+            concerts,
             queue,
             clock: clock.clone(),
             policy: queue_policy,
+            rng: Arc::new(OsRandom),
         });
         let metrics = state.metrics.clone();
         let sweeper = Arc::new(SweepHolds {

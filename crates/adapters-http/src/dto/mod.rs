@@ -1,5 +1,6 @@
 //! Request and response bodies, in the contract's camelCase.
 
+mod admin;
 mod concerts;
 mod payments;
 mod points;
@@ -8,6 +9,7 @@ mod queue;
 mod reservations;
 mod users;
 
+pub use admin::*;
 pub use concerts::*;
 pub use payments::*;
 pub use points::*;

@@ -6,6 +6,7 @@ mod helpers;
 mod concerts;
 mod concurrency;
 mod onsale;
+mod onsale_queue;
 mod operations;
 mod payments;
 mod points;
