@@ -8,6 +8,7 @@ mod handlers;
 mod idempotent;
 mod metrics;
 mod openapi;
+mod pages;
 mod routes;
 mod security;
 mod state;
