@@ -246,6 +246,7 @@ async function toggle(seatId) {
   });
   sale.holds.set(hold.reservationId, hold);
   renderSeats();
+  refreshReservations().catch(showError);
   await loadSeats();
 }
 
@@ -253,6 +254,7 @@ async function release(hold) {
   await del(`/api/v1/reservations/${encodeURIComponent(hold.reservationId)}`);
   sale.holds.delete(hold.reservationId);
   renderSeats();
+  refreshReservations().catch(showError);
   await loadSeats();
 }
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod browser;
 mod concerts;
 mod concurrency;
 mod operations;
