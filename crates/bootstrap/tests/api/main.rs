@@ -7,6 +7,7 @@ mod browser;
 mod concerts;
 mod concurrency;
 mod operations;
+mod pages;
 mod payments;
 mod points;
 mod queue;
