@@ -15,6 +15,7 @@ mod seat_repository;
 mod secrets;
 mod time;
 mod user_repository;
+mod waitlist_handover;
 
 pub use concert_repository::DbConcertRepository;
 pub use connect::{connect, migrate, ping, DbSetupError};
@@ -29,3 +30,4 @@ pub use seat_map_cache::SeatMapCache;
 pub use seat_repository::DbSeatRepository;
 pub use secrets::{claim_once, load_or_create_secret};
 pub use user_repository::DbUserRepository;
+pub use waitlist_handover::HandOver;

@@ -1,99 +1,244 @@
+//! Payments and refunds. Lock order in both transactions: the user's balance,
+//! then the payment row (refund), then seats by id, each seat before its
+//! reservation — the order of the reservation store, so they cannot deadlock.
+
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::payment::{Payment, PaymentDecision};
+use domain::payment::refund::{Refund, RefundDecision};
+use domain::payment::{PaidItem, Payment, PaymentDecision, PaymentRecord};
 use domain::ports::PaymentStore;
 use domain::reservation::Reservation;
-use domain::{DomainError, PaymentId};
+use domain::{DomainError, PaymentId, UserId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 
-use crate::entity::{payment, reservation, seat};
+use crate::entity::{payment, payment_item, reservation, seat, waitlist_entry};
 use crate::error::{db_err, is_unique_violation};
 use crate::point_store::apply_change;
 use crate::queue_store::expire_active_token;
-use crate::time::to_ms;
+use crate::time::{from_ms, to_ms};
+use crate::waitlist_handover::{free_seat, Ending, HandOver};
 use crate::SeatMapCache;
 
 /// Payments: the whole decision in one transaction, or nothing.
 pub struct DbPaymentStore {
     pub db: DatabaseConnection,
-    /// Told after a seat is sold, so this instance reads its own writes.
+    /// Told after a seat is sold or freed, so this instance reads its own writes.
     pub seat_maps: Arc<SeatMapCache>,
+    /// How a seat freed by a refund is offered to the waiting list.
+    pub hand_over: HandOver,
+}
+
+/// Items by seat id: every transaction takes seat locks in the same order.
+fn by_seat(items: &[PaidItem]) -> Vec<&PaidItem> {
+    let mut sorted: Vec<&PaidItem> = items.iter().collect();
+    sorted.sort_by_key(|i| i.seat_id);
+    sorted
+}
+
+/// Sells one held seat and confirms its reservation; says why not otherwise.
+async fn sell(
+    db: &impl ConnectionTrait,
+    item: &PaidItem,
+    paid_at_ms: i64,
+) -> Result<(), DomainError> {
+    let sold = seat::Entity::update_many()
+        .col_expr(seat::Column::Status, Expr::value("SOLD"))
+        .col_expr(
+            seat::Column::HoldExpiresAtMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(seat::Column::Version, Expr::value(item.seat_version + 1))
+        .filter(seat::Column::Id.eq(item.seat_id.0))
+        .filter(seat::Column::Version.eq(item.seat_version))
+        .filter(seat::Column::Status.eq("HELD"))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    let confirmed = reservation::Entity::update_many()
+        .col_expr(reservation::Column::Status, Expr::value("CONFIRMED"))
+        .filter(reservation::Column::Id.eq(item.reservation_id.0))
+        .filter(reservation::Column::Status.eq("HELD"))
+        .filter(reservation::Column::ExpiresAtMs.gt(paid_at_ms))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    if sold.rows_affected == 1 && confirmed.rows_affected == 1 {
+        return Ok(());
+    }
+    // Someone paid, cancelled or let it lapse in between: say which.
+    let current: Option<Reservation> = reservation::Entity::find_by_id(item.reservation_id.0)
+        .one(db)
+        .await
+        .map_err(db_err)?
+        .map(Into::into);
+    Err(match current {
+        Some(r) => r
+            .ensure_payable(from_ms(paid_at_ms))
+            .err()
+            .unwrap_or(DomainError::ConcurrentModification),
+        None => DomainError::not_found(format!("reservation {}", item.reservation_id)),
+    })
+}
+
+/// The payment and its reservations in the order they were paid.
+async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Option<PaymentRecord>, DomainError> {
+    let Some(row) = payment::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    let items = payment_item::Entity::find()
+        .filter(payment_item::Column::PaymentId.eq(id))
+        .order_by_asc(payment_item::Column::Position)
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let ids: Vec<i64> = items.iter().map(|i| i.reservation_id).collect();
+    let mut rows = reservation::Entity::find()
+        .filter(reservation::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    rows.sort_by_key(|r| ids.iter().position(|&id| id == r.id));
+    Ok(Some(PaymentRecord {
+        id: PaymentId(row.id),
+        user_id: UserId(row.user_id),
+        reservations: rows.into_iter().map(Into::into).collect(),
+        amount: Won(row.amount),
+        paid_at: from_ms(row.paid_at_ms),
+        refunded_at: row.refunded_at_ms.map(from_ms),
+    }))
 }
 
 #[async_trait]
 impl PaymentStore for DbPaymentStore {
     async fn pay(&self, d: &PaymentDecision) -> Result<Payment, DomainError> {
         let paid_at_ms = to_ms(d.paid_at);
+        let first = d
+            .items
+            .first()
+            .ok_or_else(|| DomainError::validation("a payment covers at least one reservation"))?;
         let txn = self.db.begin().await.map_err(db_err)?;
         // Balance first (lock order: user, seat, reservation).
         let balance = apply_change(&txn, &d.debit).await?;
-        let sold = seat::Entity::update_many()
-            .col_expr(seat::Column::Status, Expr::value("SOLD"))
-            .col_expr(
-                seat::Column::HoldExpiresAtMs,
-                Expr::value(Option::<i64>::None),
-            )
-            .col_expr(seat::Column::Version, Expr::value(d.seat_version + 1))
-            .filter(seat::Column::Id.eq(d.seat_id.0))
-            .filter(seat::Column::Version.eq(d.seat_version))
-            .filter(seat::Column::Status.eq("HELD"))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        let confirmed = reservation::Entity::update_many()
-            .col_expr(reservation::Column::Status, Expr::value("CONFIRMED"))
-            .filter(reservation::Column::Id.eq(d.reservation_id.0))
-            .filter(reservation::Column::Status.eq("HELD"))
-            .filter(reservation::Column::ExpiresAtMs.gt(paid_at_ms))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if sold.rows_affected == 0 || confirmed.rows_affected == 0 {
-            // Someone paid, cancelled or let it lapse in between: say which.
-            let current: Option<Reservation> = reservation::Entity::find_by_id(d.reservation_id.0)
-                .one(&txn)
-                .await
-                .map_err(db_err)?
-                .map(Into::into);
-            return Err(match current {
-                Some(r) => r
-                    .ensure_payable(d.paid_at)
-                    .err()
-                    .unwrap_or(DomainError::ConcurrentModification),
-                None => DomainError::not_found(format!("reservation {}", d.reservation_id)),
-            });
+        for item in by_seat(&d.items) {
+            sell(&txn, item, paid_at_ms).await?;
         }
-        let created = payment::ActiveModel {
-            reservation_id: Set(d.reservation_id.0),
-            user_id: Set(d.debit.user_id.0),
-            amount: Set(d.amount.0),
-            balance_after: Set(balance.amount.0),
-            paid_at_ms: Set(paid_at_ms),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
+        let paid_again = |e: sea_orm::DbErr| {
             if is_unique_violation(&e) {
                 DomainError::ReservationNotPayable("CONFIRMED".into())
             } else {
                 db_err(e)
             }
-        })?;
-        expire_active_token(&txn, d.debit.user_id, d.concert_id, d.paid_at).await?;
+        };
+        // `payments.reservation_id` (unique since the first schema) names the
+        // first item; `payment_items` holds them all.
+        let created = payment::ActiveModel {
+            reservation_id: Set(first.reservation_id.0),
+            user_id: Set(d.debit.user_id.0),
+            amount: Set(d.amount.0),
+            balance_after: Set(balance.amount.0),
+            paid_at_ms: Set(paid_at_ms),
+            refunded_at_ms: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(paid_again)?;
+        payment_item::Entity::insert_many(d.items.iter().enumerate().map(|(i, item)| {
+            payment_item::ActiveModel {
+                payment_id: Set(created.id),
+                position: Set(i as i32),
+                reservation_id: Set(item.reservation_id.0),
+            }
+        }))
+        .exec(&txn)
+        .await
+        .map_err(paid_again)?;
+        let ids: Vec<i64> = d.items.iter().map(|i| i.reservation_id.0).collect();
+        if d.offer {
+            waitlist_entry::Entity::update_many()
+                .col_expr(waitlist_entry::Column::Status, Expr::value("FULFILLED"))
+                .filter(waitlist_entry::Column::ReservationId.is_in(ids))
+                .filter(waitlist_entry::Column::Status.eq("OFFERED"))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        } else {
+            expire_active_token(&txn, d.debit.user_id, d.concert_id, d.paid_at).await?;
+        }
         txn.commit().await.map_err(db_err)?;
-        self.seat_maps.invalidate(d.schedule_id.0);
+        let schedules: BTreeSet<i64> = d.items.iter().map(|i| i.schedule_id.0).collect();
+        schedules
+            .into_iter()
+            .for_each(|s| self.seat_maps.invalidate(s));
         Ok(Payment {
             id: PaymentId(created.id),
-            reservation_id: d.reservation_id,
+            reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
             amount: d.amount,
             balance_after: balance.amount,
             paid_at: d.paid_at,
+        })
+    }
+
+    async fn find(&self, id: PaymentId) -> Result<Option<PaymentRecord>, DomainError> {
+        load(&self.db, id.0).await
+    }
+
+    async fn refund(&self, d: &RefundDecision) -> Result<Refund, DomainError> {
+        let at_ms = to_ms(d.refunded_at);
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let balance = apply_change(&txn, &d.credit).await?;
+        let marked = payment::Entity::update_many()
+            .col_expr(payment::Column::RefundedAtMs, Expr::value(at_ms))
+            .filter(payment::Column::Id.eq(d.payment_id.0))
+            .filter(payment::Column::RefundedAtMs.is_null())
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if marked.rows_affected == 0 {
+            return Err(DomainError::AlreadyRefunded);
+        }
+        let ids: Vec<i64> = d.items.iter().map(|i| i.reservation_id.0).collect();
+        let mut paid = reservation::Entity::find()
+            .filter(reservation::Column::Id.is_in(ids))
+            .all(&txn)
+            .await
+            .map_err(db_err)?;
+        paid.sort_by_key(|r| r.seat_id);
+        for old in &paid {
+            // The sale bumped the hold's seat version by one.
+            let freed = free_seat(
+                &txn,
+                &self.hand_over,
+                old,
+                old.seat_version + 1,
+                Ending::Refund,
+                d.refunded_at,
+            )
+            .await?;
+            if freed.reservation_rows == 0 {
+                return Err(DomainError::ConcurrentModification);
+            }
+        }
+        let payment = load(&txn, d.payment_id.0)
+            .await?
+            .ok_or_else(|| DomainError::not_found(format!("payment {}", d.payment_id)))?;
+        txn.commit().await.map_err(db_err)?;
+        for item in &d.items {
+            self.seat_maps.invalidate(item.schedule_id.0);
+        }
+        Ok(Refund {
+            payment,
+            balance_after: balance.amount,
         })
     }
 }

@@ -18,6 +18,7 @@ use crate::concert_repository::takeable_at;
 use crate::entity::{reservation, seat, user};
 use crate::error::{db_err, is_unique_violation};
 use crate::time::{from_ms, to_ms};
+use crate::waitlist_handover::{free_seat, Ending, HandOver};
 use crate::SeatMapCache;
 
 /// Reservations and the seat changes they make, in one transaction each.
@@ -25,6 +26,8 @@ pub struct DbReservationStore {
     pub db: DatabaseConnection,
     /// Told after every seat change, so this instance reads its own writes.
     pub seat_maps: Arc<SeatMapCache>,
+    /// How a freed seat is offered to the waiting list.
+    pub hand_over: HandOver,
 }
 
 pub(crate) fn reservation_status(stored: &str) -> ReservationStatus {
@@ -32,6 +35,7 @@ pub(crate) fn reservation_status(stored: &str) -> ReservationStatus {
         "CONFIRMED" => ReservationStatus::Confirmed,
         "EXPIRED" => ReservationStatus::Expired,
         "CANCELLED" => ReservationStatus::Cancelled,
+        "REFUNDED" => ReservationStatus::Refunded,
         _ => ReservationStatus::Held,
     }
 }
@@ -50,33 +54,12 @@ impl From<reservation::Model> for Reservation {
             status: reservation_status(&m.status),
             expires_at: from_ms(m.expires_at_ms),
             created_at: from_ms(m.created_at_ms),
+            offer: m.origin == "OFFER",
         }
     }
 }
 
-/// Puts the seat back on sale if it still carries the hold that produced `seat_version`.
-pub(crate) async fn release_seat(
-    db: &impl ConnectionTrait,
-    seat_id: i64,
-    seat_version: i64,
-) -> Result<u64, DomainError> {
-    let result = seat::Entity::update_many()
-        .col_expr(seat::Column::Status, Expr::value("AVAILABLE"))
-        .col_expr(
-            seat::Column::HoldExpiresAtMs,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(seat::Column::Version, Expr::value(seat_version + 1))
-        .filter(seat::Column::Id.eq(seat_id))
-        .filter(seat::Column::Version.eq(seat_version))
-        .filter(seat::Column::Status.eq("HELD"))
-        .exec(db)
-        .await
-        .map_err(db_err)?;
-    Ok(result.rows_affected)
-}
-
-async fn count_live_holds(
+pub(crate) async fn count_live_holds(
     db: &impl ConnectionTrait,
     user_id: i64,
     now_ms: i64,
@@ -150,6 +133,7 @@ impl ReservationStore for DbReservationStore {
             status: Set("HELD".into()),
             expires_at_ms: Set(to_ms(hold.expires_at)),
             created_at_ms: Set(now_ms),
+            origin: Set("HOLD".into()),
             ..Default::default()
         }
         .insert(&txn)
@@ -193,25 +177,24 @@ impl ReservationStore for DbReservationStore {
         id: ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Reservation, DomainError> {
-        let now_ms = to_ms(now);
         let txn = self.db.begin().await.map_err(db_err)?;
-        let current: Reservation = reservation::Entity::find_by_id(id.0)
+        let row = reservation::Entity::find_by_id(id.0)
             .one(&txn)
             .await
             .map_err(db_err)?
-            .ok_or_else(|| DomainError::not_found(format!("reservation {id}")))?
-            .into();
+            .ok_or_else(|| DomainError::not_found(format!("reservation {id}")))?;
+        let current: Reservation = row.clone().into();
         current.ensure_cancellable(now)?;
-        release_seat(&txn, current.seat_id.0, current.seat_version).await?;
-        let cancelled = reservation::Entity::update_many()
-            .col_expr(reservation::Column::Status, Expr::value("CANCELLED"))
-            .filter(reservation::Column::Id.eq(id.0))
-            .filter(reservation::Column::Status.eq("HELD"))
-            .filter(reservation::Column::ExpiresAtMs.gt(now_ms))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if cancelled.rows_affected == 0 {
+        let freed = free_seat(
+            &txn,
+            &self.hand_over,
+            &row,
+            row.seat_version,
+            Ending::Cancel,
+            now,
+        )
+        .await?;
+        if freed.reservation_rows == 0 {
             // Paid or lapsed between our read and our write: not cancellable any more.
             let status = match current.status_at(now) {
                 ReservationStatus::Held => ReservationStatus::Confirmed,
@@ -244,18 +227,18 @@ impl ReservationStore for DbReservationStore {
             // Each release is its own small transaction, and every write is
             // conditional, so sweepers in several instances never double-apply.
             let txn = self.db.begin().await.map_err(db_err)?;
-            release_seat(&txn, r.seat_id, r.seat_version).await?;
-            let done = reservation::Entity::update_many()
-                .col_expr(reservation::Column::Status, Expr::value("EXPIRED"))
-                .filter(reservation::Column::Id.eq(r.id))
-                .filter(reservation::Column::Status.eq("HELD"))
-                .filter(reservation::Column::ExpiresAtMs.lte(now_ms))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?;
+            let freed = free_seat(
+                &txn,
+                &self.hand_over,
+                &r,
+                r.seat_version,
+                Ending::Lapse,
+                now,
+            )
+            .await?;
             txn.commit().await.map_err(db_err)?;
             self.seat_maps.invalidate(r.schedule_id);
-            expired += done.rows_affected;
+            expired += freed.reservation_rows;
         }
         Ok(expired)
     }

@@ -47,6 +47,10 @@ impl ApiError {
                 DomainError::IdempotencyKeyInFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
                 DomainError::Unavailable(_) => "SERVICE_UNAVAILABLE",
                 DomainError::Internal(_) => "INTERNAL_ERROR",
+                DomainError::AlreadyRefunded => "ALREADY_REFUNDED",
+                DomainError::RefundClosed => "REFUND_CLOSED",
+                DomainError::SeatsAvailable => "SEATS_AVAILABLE",
+                DomainError::WaitlistEntryClosed(_) => "WAITLIST_ENTRY_CLOSED",
             },
         }
     }
@@ -103,7 +107,11 @@ impl ResponseError for ApiError {
                 | DomainError::InsufficientBalance { .. }
                 | DomainError::BalanceLimitExceeded { .. }
                 | DomainError::ConcurrentModification
-                | DomainError::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+                | DomainError::IdempotencyKeyInFlight
+                | DomainError::AlreadyRefunded
+                | DomainError::RefundClosed
+                | DomainError::SeatsAvailable
+                | DomainError::WaitlistEntryClosed(_) => StatusCode::CONFLICT,
             },
         }
     }

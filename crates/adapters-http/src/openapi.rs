@@ -18,7 +18,9 @@ Choices where the contract is silent:\n\
 - Point history `amount` is signed: PAYMENT entries are negative, so the balance is the sum of the amounts.\n\
 - Timestamps have millisecond precision.\n\
 - Any endpoint whose store (the database, or Redis for the queue) does not answer replies 503 SERVICE_UNAVAILABLE within a few seconds.\n\
-- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).",
+- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).\n\
+- Payments: a body with both or neither of `reservationId` and `reservationIds` is 400 VALIDATION_FAILED. For several ids the checks run in this order: the list itself (400), every reservation the caller's (404), one concert and no mixing of offers with holds (400), the queue token (403, not for offers), any expired (409 RESERVATION_EXPIRED), any paid, cancelled or refunded (409 RESERVATION_NOT_PAYABLE), the balance (409 INSUFFICIENT_BALANCE).\n\
+- Refunds: a refund's Idempotency-Key request is identified by method and path (the body is ignored). A refunded payment's reservations read REFUNDED; a refunded reservation is never payable again.",
         version = "1.0.0"
     ),
     paths(
@@ -27,7 +29,7 @@ Choices where the contract is silent:\n\
         queue::join_queue, queue::current_token,
         reservations::hold_seat, reservations::list_reservations, reservations::get_reservation, reservations::cancel_reservation,
         points::get_balance, points::charge, points::history,
-        payments::pay,
+        payments::pay, payments::get_payment, payments::refund,
         ops::live, ops::ready, ops::metrics,
     ),
     components(schemas(
@@ -36,6 +38,7 @@ Choices where the contract is silent:\n\
         ScheduleList, ScheduleSummary, SeatMapResponse, SeatView, QueueTokenResponse,
         HoldRequest, ReservationResponse, ReservationList,
         ChargeRequest, BalanceResponse, PointHistory, PointEntryView, PaymentRequest, PaymentResponse,
+        PaymentView, RefundResponse,
     )),
     modifiers(&BearerAuth)
 )]

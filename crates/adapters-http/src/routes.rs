@@ -42,6 +42,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .service(points::charge)
                     .service(points::history)
                     .service(payments::pay)
+                    .service(payments::get_payment)
+                    .service(payments::refund)
                     .service(ops::live)
                     .service(ops::ready)
                     .service(ops::metrics)

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use application::{
     Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue,
-    ListConcerts, ListSchedules, LogIn, PayReservation, RegisterUser, ViewPoints, ViewQueueToken,
-    ViewReservations, ViewSeatMap,
+    ListConcerts, ListSchedules, LogIn, PayReservation, RefundPayment, RegisterUser, ViewPayment,
+    ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap,
 };
 use async_trait::async_trait;
 
@@ -32,6 +32,8 @@ pub struct AppState {
     pub view_points: ViewPoints,
     pub charge_points: ChargePoints,
     pub pay_reservation: PayReservation,
+    pub view_payment: ViewPayment,
+    pub refund_payment: RefundPayment,
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,
     pub metrics: Metrics,

@@ -47,6 +47,7 @@ mod tests {
             status,
             expires_at: Utc::now() + Duration::seconds(expires_in),
             created_at: Utc::now(),
+            offer: false,
         }
     }
 

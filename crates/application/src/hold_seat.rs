@@ -148,6 +148,7 @@ mod tests {
                     status: ReservationStatus::Held,
                     expires_at: h.expires_at,
                     created_at: h.now,
+                    offer: false,
                 })
             });
         let uc = use_case(

@@ -1,15 +1,16 @@
 use std::sync::Arc;
 
-use domain::payment::{Payment, PaymentDecision};
-use domain::points::{BalanceChange, PointEntryKind};
+use domain::payment::{Payment, PaymentPolicy};
 use domain::ports::{Clock, PaymentStore, PointStore, QueueStore, ReservationStore};
-use domain::{DomainError, ReservationId, UserId, Won};
+use domain::reservation::Reservation;
+use domain::{DomainError, ReservationId, UserId};
 
 use crate::view_reservations::owned;
 use crate::{QueueGuard, RetryPolicy};
 
-/// Pays a held reservation from the point balance. The decision is applied by
-/// the payment store in one transaction; a lost balance race is retried.
+/// Pays one or several held reservations of one concert from the point
+/// balance. The decision is applied by the payment store in one transaction;
+/// a lost balance race is retried.
 pub struct PayReservation {
     pub reservations: Arc<dyn ReservationStore>,
     pub points: Arc<dyn PointStore>,
@@ -18,55 +19,57 @@ pub struct PayReservation {
     pub guard: Arc<QueueGuard>,
     pub clock: Arc<dyn Clock>,
     pub retry: RetryPolicy,
+    pub policy: PaymentPolicy,
 }
 
 impl PayReservation {
+    /// The caller's reservations in request order; NOT_FOUND for any that is not theirs.
+    async fn load(
+        &self,
+        user_id: UserId,
+        ids: &[ReservationId],
+    ) -> Result<Vec<Reservation>, DomainError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for &id in ids {
+            found.push(owned(self.reservations.find(id).await?, user_id, id)?);
+        }
+        Ok(found)
+    }
+
     #[tracing::instrument(skip(self, queue_token))]
     pub async fn execute(
         &self,
         user_id: UserId,
         queue_token: Option<&str>,
-        reservation_id: ReservationId,
+        ids: &[ReservationId],
     ) -> Result<Payment, DomainError> {
-        let reservation = owned(
-            self.reservations.find(reservation_id).await?,
-            user_id,
-            reservation_id,
-        )?;
-        self.guard
-            .check(user_id, queue_token, reservation.concert_id)
-            .await?;
+        self.policy.check_ids(ids)?;
+        let first_read = self.load(user_id, ids).await?;
+        let (concert_id, offer) = self.policy.order_of(&first_read)?;
+        // An offer is its own admission: a token sent along is not checked.
+        if !offer {
+            self.guard.check(user_id, queue_token, concert_id).await?;
+        }
         let payment = self
             .retry
             .run(|| async {
-                // Re-read on every attempt: a racing payment may have confirmed it.
-                let reservation = owned(
-                    self.reservations.find(reservation_id).await?,
-                    user_id,
-                    reservation_id,
-                )?;
+                // Re-read on every attempt: a racing payment may have confirmed one.
+                let reservations = self.load(user_id, ids).await?;
                 let now = self.clock.now();
-                reservation.ensure_payable(now)?;
                 let balance = self.points.balance(user_id).await?;
-                let debit = BalanceChange {
-                    user_id,
-                    expected_version: balance.version,
-                    kind: PointEntryKind::Payment,
-                    delta: Won(-reservation.price.0),
-                    new_amount: balance.after_debit(reservation.price)?,
-                    at: now,
-                };
-                self.payments
-                    .pay(&PaymentDecision::new(&reservation, debit))
-                    .await
+                let decision = self.policy.decide(&reservations, &balance, now)?;
+                self.payments.pay(&decision).await
             })
             .await?;
+        if offer {
+            return Ok(payment);
+        }
         // The payment store already ended a database-held token in its
         // transaction; a queue elsewhere (Redis) is told after the commit, and
         // if that fails the token lapses by its TTL while the payment stands.
         if let Err(error) = self
             .queue
-            .expire_active(user_id, reservation.concert_id, payment.paid_at)
+            .expire_active(user_id, concert_id, payment.paid_at)
             .await
         {
             tracing::warn!(%error, "payment committed but the queue token could not be expired");
@@ -79,13 +82,14 @@ impl PayReservation {
 mod tests {
     use super::*;
     use chrono::{Duration, Utc};
+    use domain::payment::PaymentDecision;
     use domain::points::Balance;
     use domain::ports::{
         MockClock, MockPaymentStore, MockPointStore, MockQueueStore, MockReservationStore,
     };
     use domain::queue::{QueueStatus, QueueTicket, QueueToken};
     use domain::reservation::{Reservation, ReservationStatus};
-    use domain::{ConcertId, PaymentId, ScheduleId, SeatId};
+    use domain::{ConcertId, PaymentId, ScheduleId, SeatId, Won};
 
     fn reservation(status: ReservationStatus, expires_in: i64) -> Reservation {
         Reservation {
@@ -100,6 +104,7 @@ mod tests {
             status,
             expires_at: Utc::now() + Duration::seconds(expires_in),
             created_at: Utc::now(),
+            offer: false,
         }
     }
 
@@ -107,7 +112,7 @@ mod tests {
     fn paid(d: &PaymentDecision) -> Result<Payment, DomainError> {
         Ok(Payment {
             id: PaymentId(1),
-            reservation_id: d.reservation_id,
+            reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
             amount: d.amount,
             balance_after: d.debit.new_amount,
             paid_at: d.paid_at,
@@ -175,6 +180,7 @@ mod tests {
                 base_delay: std::time::Duration::from_micros(1),
                 max_delay: std::time::Duration::from_micros(2),
             },
+            policy: PaymentPolicy { max_items: 4 },
         }
     }
 
@@ -188,7 +194,7 @@ mod tests {
                     && d.debit.new_amount == Won(20_000)
                     && d.debit.delta == Won(-30_000)
                     && d.debit.expected_version == 3
-                    && d.seat_id == SeatId(4)
+                    && d.items[0].seat_id == SeatId(4)
             })
             .times(1)
             .returning(paid);
@@ -200,7 +206,7 @@ mod tests {
             1,
         );
         let payment = uc
-            .execute(UserId(1), Some("t"), ReservationId(5))
+            .execute(UserId(1), Some("t"), &[ReservationId(5)])
             .await
             .unwrap();
         assert_eq!(payment.balance_after, Won(20_000));
@@ -225,7 +231,7 @@ mod tests {
             // No pay() expectation: calling the store would panic the mock.
             let uc = use_case(found, balance, MockPaymentStore::new(), active_queue(), 0);
             let err = uc
-                .execute(UserId(1), Some("t"), ReservationId(5))
+                .execute(UserId(1), Some("t"), &[ReservationId(5)])
                 .await
                 .unwrap_err();
             let ok = match what {
@@ -251,7 +257,7 @@ mod tests {
             0,
         );
         let err = uc
-            .execute(UserId(1), Some("t"), ReservationId(5))
+            .execute(UserId(1), Some("t"), &[ReservationId(5)])
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::Unavailable(_)));
@@ -274,7 +280,7 @@ mod tests {
             0,
         );
         let payment = uc
-            .execute(UserId(1), Some("t"), ReservationId(5))
+            .execute(UserId(1), Some("t"), &[ReservationId(5)])
             .await
             .unwrap();
         assert_eq!(payment.balance_after, Won(20_000));
@@ -292,7 +298,7 @@ mod tests {
             0,
         );
         let err = uc
-            .execute(UserId(1), Some("t"), ReservationId(5))
+            .execute(UserId(1), Some("t"), &[ReservationId(5)])
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::NotFound(_)));

@@ -64,6 +64,7 @@ mod tests {
             status: ReservationStatus::Held,
             expires_at: now - Duration::seconds(1),
             created_at: now - Duration::seconds(301),
+            offer: false,
         };
         let mut store = MockReservationStore::new();
         let found = lapsed.clone();

@@ -6,7 +6,7 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use adapters_db::{
     DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore,
-    DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
+    DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository, HandOver,
     SeatMapCache,
 };
 use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
@@ -14,10 +14,12 @@ use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
     Idempotency, JoinQueue, ListConcerts, ListSchedules, LogIn, PayReservation, QueueGuard,
-    RegisterUser, RetryPolicy, SweepHolds, ViewPoints, ViewQueueToken, ViewReservations,
-    ViewSeatMap,
+    RefundPayment, RegisterUser, RetryPolicy, SweepHolds, ViewPayment, ViewPoints, ViewQueueToken,
+    ViewReservations, ViewSeatMap,
 };
 use async_trait::async_trait;
+use domain::payment::refund::RefundPolicy;
+use domain::payment::PaymentPolicy;
 use domain::ports::{Clock, ConcertRepository, QueueStore, ReservationStore};
 use domain::queue::QueuePolicy;
 use domain::reservation::HoldPolicy;
@@ -106,9 +108,19 @@ impl Application {
                 (Arc::new(store), Some(redis))
             }
         };
+        let hand_over = HandOver {
+            hold_ttl: chrono::Duration::seconds(settings.reservation.hold_ttl_secs as i64),
+            max_holds_per_user: settings.reservation.max_holds_per_user,
+        };
         let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore {
             db: db.clone(),
             seat_maps: seat_maps.clone(),
+            hand_over,
+        });
+        let payments = Arc::new(DbPaymentStore {
+            db: db.clone(),
+            seat_maps: seat_maps.clone(),
+            hand_over,
         });
         let points = Arc::new(DbPointStore { db: db.clone() });
         let hasher = Arc::new(Argon2Hasher::default());
@@ -180,7 +192,7 @@ impl Application {
                 clock: clock.clone(),
             },
             hold_seat: HoldSeat {
-                concerts,
+                concerts: concerts.clone(),
                 seats,
                 reservations: reservations.clone(),
                 guard: guard.clone(),
@@ -208,15 +220,30 @@ impl Application {
             },
             pay_reservation: PayReservation {
                 reservations: reservations.clone(),
-                points,
-                payments: Arc::new(DbPaymentStore {
-                    db: db.clone(),
-                    seat_maps: seat_maps.clone(),
-                }),
+                points: points.clone(),
+                payments: payments.clone(),
                 queue: queue.clone(),
                 guard,
                 clock: clock.clone(),
                 retry: RetryPolicy::default(),
+                policy: PaymentPolicy {
+                    max_items: settings.reservation.max_holds_per_user,
+                },
+            },
+            view_payment: ViewPayment {
+                payments: payments.clone(),
+            },
+            refund_payment: RefundPayment {
+                payments,
+                points,
+                concerts,
+                clock: clock.clone(),
+                retry: RetryPolicy::default(),
+                policy: RefundPolicy {
+                    cutoff: chrono::Duration::seconds(
+                        settings.reservation.refund_cutoff_secs as i64,
+                    ),
+                },
             },
             idempotency: Idempotency {
                 store: Arc::new(DbIdempotencyStore { db: db.clone() }),
@@ -240,6 +267,7 @@ impl Application {
             let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore {
                 db: jobs_db,
                 seat_maps,
+                hand_over,
             });
             (queue, reservations)
         } else {

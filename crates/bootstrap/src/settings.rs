@@ -95,6 +95,8 @@ pub struct ReservationSettings {
     /// How long an instance may serve a schedule's seat rows from memory;
     /// its own writes show at once, other instances' within this. 0 = off.
     pub seat_map_cache_ms: u64,
+    /// Refunds close this long before a payment's earliest schedule starts.
+    pub refund_cutoff_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,6 +133,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("reservation.max_holds_per_user", "4"),
     ("reservation.sweep_interval_ms", "1000"),
     ("reservation.seat_map_cache_ms", "200"),
+    ("reservation.refund_cutoff_secs", "86400"),
     ("demo.seed", "true"),
     ("redis.url", "redis://127.0.0.1:6379"),
     ("redis.key_prefix", "concert:"),

@@ -52,6 +52,14 @@ pub enum DomainError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("the payment is already refunded")]
+    AlreadyRefunded,
+    #[error("refunds are closed: the show starts too soon")]
+    RefundClosed,
+    #[error("a seat of the schedule is available: hold it instead")]
+    SeatsAvailable,
+    #[error("the waiting-list entry is {0}, not WAITING")]
+    WaitlistEntryClosed(String),
 }
 
 impl DomainError {

@@ -1,45 +1,300 @@
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
-use crate::points::BalanceChange;
-use crate::reservation::Reservation;
-use crate::{ConcertId, PaymentId, ReservationId, ScheduleId, SeatId, Won};
+use crate::points::{Balance, BalanceChange, PointEntryKind};
+use crate::reservation::{Reservation, ReservationStatus};
+use crate::{ConcertId, DomainError, PaymentId, ReservationId, ScheduleId, SeatId, UserId, Won};
 
-/// The whole decision of a payment, applied by the store in one transaction:
-/// the balance debit, reservation HELD → CONFIRMED, seat → SOLD, the payment
-/// row, the PAYMENT history entry and the payer's queue token → EXPIRED.
+pub mod refund;
+
+/// One reservation a payment covers, with the seat version its hold produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentDecision {
+pub struct PaidItem {
     pub reservation_id: ReservationId,
     pub schedule_id: ScheduleId,
     pub seat_id: SeatId,
     pub seat_version: i64,
-    pub concert_id: ConcertId,
-    pub amount: Won,
-    pub debit: BalanceChange,
-    pub paid_at: DateTime<Utc>,
 }
 
-impl PaymentDecision {
-    pub fn new(reservation: &Reservation, debit: BalanceChange) -> Self {
+impl From<&Reservation> for PaidItem {
+    fn from(r: &Reservation) -> Self {
         Self {
-            reservation_id: reservation.id,
-            schedule_id: reservation.schedule_id,
-            seat_id: reservation.seat_id,
-            seat_version: reservation.seat_version,
-            concert_id: reservation.concert_id,
-            amount: reservation.price,
-            debit,
-            paid_at: debit.at,
+            reservation_id: r.id,
+            schedule_id: r.schedule_id,
+            seat_id: r.seat_id,
+            seat_version: r.seat_version,
         }
     }
 }
 
-/// A completed payment.
+/// The whole decision of a payment, applied by the store in one transaction:
+/// the balance debit of the sum, every reservation HELD → CONFIRMED, every
+/// seat → SOLD, one payment row and one PAYMENT history entry, and the
+/// payer's queue token → EXPIRED (unless the holds are waiting-list offers,
+/// whose entries become FULFILLED instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentDecision {
+    /// In request order.
+    pub items: Vec<PaidItem>,
+    pub concert_id: ConcertId,
+    pub amount: Won,
+    pub debit: BalanceChange,
+    pub paid_at: DateTime<Utc>,
+    /// The reservations are waiting-list offers: no queue token is expired.
+    pub offer: bool,
+}
+
+/// What one payment request pays: 1..=`max_items` distinct reservations.
+#[derive(Debug, Clone, Copy)]
+pub struct PaymentPolicy {
+    pub max_items: u32,
+}
+
+impl PaymentPolicy {
+    /// Refuses an empty, oversized or repeating id list (400), before any lookup.
+    pub fn check_ids(&self, ids: &[ReservationId]) -> Result<(), DomainError> {
+        if ids.is_empty() || ids.len() > self.max_items as usize {
+            return Err(DomainError::validation(format!(
+                "reservationIds must hold 1 to {} ids",
+                self.max_items
+            )));
+        }
+        let mut seen = HashSet::new();
+        if !ids.iter().all(|id| seen.insert(*id)) {
+            return Err(DomainError::validation("reservationIds must be distinct"));
+        }
+        Ok(())
+    }
+
+    /// The concert of the order and whether it pays waiting-list offers;
+    /// 400 when the reservations span concerts or mix offers with holds.
+    pub fn order_of(&self, reservations: &[Reservation]) -> Result<(ConcertId, bool), DomainError> {
+        let first = reservations
+            .first()
+            .ok_or_else(|| DomainError::validation("reservationIds must not be empty"))?;
+        if reservations
+            .iter()
+            .any(|r| r.concert_id != first.concert_id)
+        {
+            return Err(DomainError::validation(
+                "reservationIds must all be of one concert",
+            ));
+        }
+        if reservations.iter().any(|r| r.offer != first.offer) {
+            return Err(DomainError::validation(
+                "waiting-list offers are paid apart from ordinary holds",
+            ));
+        }
+        Ok((first.concert_id, first.offer))
+    }
+
+    /// The payment of `reservations` (the caller's, in request order) from
+    /// `balance` at `now`: an expired one is RESERVATION_EXPIRED before a paid
+    /// or cancelled one is RESERVATION_NOT_PAYABLE, then the sum must fit.
+    pub fn decide(
+        &self,
+        reservations: &[Reservation],
+        balance: &Balance,
+        now: DateTime<Utc>,
+    ) -> Result<PaymentDecision, DomainError> {
+        let (concert_id, offer) = self.order_of(reservations)?;
+        if reservations
+            .iter()
+            .any(|r| r.status_at(now) == ReservationStatus::Expired)
+        {
+            return Err(DomainError::ReservationExpired);
+        }
+        for r in reservations {
+            r.ensure_payable(now)?;
+        }
+        let amount = reservations
+            .iter()
+            .try_fold(Won(0), |sum, r| sum.checked_add(r.price))
+            .ok_or_else(|| DomainError::validation("the order's total is out of range"))?;
+        let debit = BalanceChange {
+            user_id: balance.user_id,
+            expected_version: balance.version,
+            kind: PointEntryKind::Payment,
+            delta: Won(-amount.0),
+            new_amount: balance.after_debit(amount)?,
+            at: now,
+        };
+        Ok(PaymentDecision {
+            items: reservations.iter().map(PaidItem::from).collect(),
+            concert_id,
+            amount,
+            debit,
+            paid_at: now,
+            offer,
+        })
+    }
+}
+
+/// A completed payment, as its payer is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub id: PaymentId,
-    pub reservation_id: ReservationId,
+    /// In request order.
+    pub reservation_ids: Vec<ReservationId>,
     pub amount: Won,
     pub balance_after: Won,
     pub paid_at: DateTime<Utc>,
+}
+
+/// A stored payment and the reservations it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub id: PaymentId,
+    pub user_id: UserId,
+    /// In the order they were paid.
+    pub reservations: Vec<Reservation>,
+    pub amount: Won,
+    pub paid_at: DateTime<Utc>,
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+/// PAID, or REFUNDED once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Paid,
+    Refunded,
+}
+
+impl PaymentStatus {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Paid => "PAID",
+            Self::Refunded => "REFUNDED",
+        }
+    }
+}
+
+impl PaymentRecord {
+    /// REFUNDED when a refund time is recorded.
+    pub fn status(&self) -> PaymentStatus {
+        if self.refunded_at.is_some() {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::Paid
+        }
+    }
+
+    /// Its reservation ids, in the order they were paid.
+    pub fn reservation_ids(&self) -> Vec<ReservationId> {
+        self.reservations.iter().map(|r| r.id).collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    pub(crate) fn held(id: i64, price: i64) -> Reservation {
+        Reservation {
+            id: ReservationId(id),
+            user_id: UserId(1),
+            concert_id: ConcertId(2),
+            schedule_id: ScheduleId(3),
+            seat_id: SeatId(10 + id),
+            seat_number: id as u32,
+            seat_version: 1,
+            price: Won(price),
+            status: ReservationStatus::Held,
+            expires_at: now() + Duration::seconds(60),
+            created_at: now(),
+            offer: false,
+        }
+    }
+
+    fn balance(amount: i64) -> Balance {
+        Balance {
+            user_id: UserId(1),
+            amount: Won(amount),
+            version: 7,
+        }
+    }
+
+    const POLICY: PaymentPolicy = PaymentPolicy { max_items: 3 };
+
+    #[test]
+    fn id_lists_are_checked_before_any_lookup() {
+        let ids = |v: &[i64]| v.iter().map(|&i| ReservationId(i)).collect::<Vec<_>>();
+        assert!(POLICY.check_ids(&ids(&[1, 2, 3])).is_ok());
+        for bad in [&[][..], &[1, 2, 3, 4], &[1, 2, 1]] {
+            assert!(matches!(
+                POLICY.check_ids(&ids(bad)),
+                Err(DomainError::Validation(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn one_debit_of_the_sum_in_request_order() {
+        let d = POLICY
+            .decide(&[held(2, 30_000), held(1, 20_000)], &balance(60_000), now())
+            .unwrap();
+        assert_eq!(d.amount, Won(50_000));
+        assert_eq!(d.debit.delta, Won(-50_000));
+        assert_eq!(d.debit.new_amount, Won(10_000));
+        assert_eq!(d.debit.expected_version, 7);
+        assert_eq!(
+            d.items
+                .iter()
+                .map(|i| i.reservation_id.0)
+                .collect::<Vec<_>>(),
+            [2, 1]
+        );
+        assert!(!d.offer);
+    }
+
+    #[test]
+    fn refusals_in_the_contracts_order() {
+        let mut other_concert = held(2, 1);
+        other_concert.concert_id = ConcertId(9);
+        let mut offer = held(2, 1);
+        offer.offer = true;
+        let mut expired = held(2, 1);
+        expired.expires_at = now();
+        let mut paid = held(3, 1);
+        paid.status = ReservationStatus::Confirmed;
+        let cases = [
+            (vec![held(1, 1), other_concert], "VALIDATION"),
+            (vec![held(1, 1), offer], "VALIDATION"),
+            (vec![paid.clone(), expired], "EXPIRED"),
+            (vec![held(1, 1), paid], "NOT_PAYABLE"),
+            (vec![held(1, 60_000), held(2, 1)], "INSUFFICIENT"),
+        ];
+        for (order, what) in cases {
+            let err = POLICY.decide(&order, &balance(60_000), now()).unwrap_err();
+            let ok = match what {
+                "VALIDATION" => matches!(err, DomainError::Validation(_)),
+                "EXPIRED" => err == DomainError::ReservationExpired,
+                "NOT_PAYABLE" => matches!(err, DomainError::ReservationNotPayable(_)),
+                _ => {
+                    err == DomainError::InsufficientBalance {
+                        needed: 60_001,
+                        available: 60_000,
+                    }
+                }
+            };
+            assert!(ok, "{what}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn offers_pay_together() {
+        let (mut a, mut b) = (held(1, 5), held(2, 5));
+        a.offer = true;
+        b.offer = true;
+        assert!(POLICY.decide(&[a, b], &balance(10), now()).unwrap().offer);
+    }
 }

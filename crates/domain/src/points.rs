@@ -24,6 +24,14 @@ impl Balance {
         }
     }
 
+    /// The balance after a refund of `amount`: never capped, so a refund is
+    /// never refused for [`MAX_BALANCE`] (that cap is for charges).
+    pub fn after_refund(&self, amount: Won) -> Result<Won, DomainError> {
+        self.amount
+            .checked_add(amount)
+            .ok_or_else(|| DomainError::Internal("balance overflow".into()))
+    }
+
     /// The balance after paying `price`; never below zero.
     pub fn after_debit(&self, price: Won) -> Result<Won, DomainError> {
         match self.amount.checked_sub(price) {

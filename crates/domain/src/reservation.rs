@@ -4,13 +4,15 @@ use crate::concert::Schedule;
 use crate::seat::{Seat, SeatStatus};
 use crate::{ConcertId, DomainError, ReservationId, ScheduleId, SeatId, UserId, Won};
 
-/// The life of a hold: HELD → CONFIRMED (paid), EXPIRED (unpaid in time) or CANCELLED.
+/// The life of a hold: HELD → CONFIRMED (paid), EXPIRED (unpaid in time) or
+/// CANCELLED; CONFIRMED → REFUNDED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReservationStatus {
     Held,
     Confirmed,
     Expired,
     Cancelled,
+    Refunded,
 }
 
 impl ReservationStatus {
@@ -20,6 +22,7 @@ impl ReservationStatus {
             Self::Confirmed => "CONFIRMED",
             Self::Expired => "EXPIRED",
             Self::Cancelled => "CANCELLED",
+            Self::Refunded => "REFUNDED",
         }
     }
 }
@@ -41,6 +44,8 @@ pub struct Reservation {
     pub status: ReservationStatus,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// A hold the waiting list offered: paid without a queue token.
+    pub offer: bool,
 }
 
 impl Reservation {
@@ -237,6 +242,7 @@ mod tests {
             status: ReservationStatus::Held,
             expires_at: now(),
             created_at: now(),
+            offer: false,
         };
         assert_eq!(r.status_at(now()), ReservationStatus::Expired);
         assert_eq!(

@@ -12,6 +12,8 @@ pub struct Model {
     pub amount: i64,
     pub balance_after: i64,
     pub paid_at_ms: i64,
+    /// Set once, by the refund.
+    pub refunded_at_ms: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

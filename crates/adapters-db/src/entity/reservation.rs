@@ -18,6 +18,8 @@ pub struct Model {
     pub status: String,
     pub expires_at_ms: i64,
     pub created_at_ms: i64,
+    /// `HOLD`, or `OFFER` when the waiting list handed the seat over.
+    pub origin: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,33 +1,106 @@
 use chrono::{DateTime, Utc};
-use domain::payment::Payment;
+use domain::payment::refund::Refund;
+use domain::payment::{Payment, PaymentRecord};
+use domain::{DomainError, ReservationId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Either `reservationId` (one seat) or `reservationIds` (1 to
+/// `reservation.max_holds_per_user` distinct ids of one concert), not both.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRequest {
-    pub reservation_id: i64,
+    pub reservation_id: Option<i64>,
+    pub reservation_ids: Option<Vec<i64>>,
 }
 
+impl PaymentRequest {
+    /// The ids to pay, and whether the body used the multi-seat form.
+    pub fn ids(&self) -> Result<(Vec<ReservationId>, bool), DomainError> {
+        match (&self.reservation_id, &self.reservation_ids) {
+            (Some(id), None) => Ok((vec![ReservationId(*id)], false)),
+            (None, Some(ids)) => Ok((ids.iter().map(|&id| ReservationId(id)).collect(), true)),
+            _ => Err(DomainError::validation(
+                "give either reservationId or reservationIds",
+            )),
+        }
+    }
+}
+
+/// The single-id body's answer is unchanged; the multi-seat body's adds
+/// `reservationIds` (request order) and keeps `reservationId` only for one id.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentResponse {
     pub payment_id: i64,
-    pub reservation_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_ids: Option<Vec<i64>>,
+    /// The sum of the reservations' prices.
     pub amount: i64,
     /// The balance right after the payment.
     pub balance: i64,
     pub paid_at: DateTime<Utc>,
 }
 
-impl From<Payment> for PaymentResponse {
-    fn from(p: Payment) -> Self {
+impl PaymentResponse {
+    pub fn new(p: Payment, multi: bool) -> Self {
+        let ids: Vec<i64> = p.reservation_ids.iter().map(|id| id.0).collect();
         Self {
             payment_id: p.id.0,
-            reservation_id: p.reservation_id.0,
+            reservation_id: (ids.len() == 1).then(|| ids[0]),
+            reservation_ids: multi.then_some(ids),
             amount: p.amount.0,
             balance: p.balance_after.0,
             paid_at: p.paid_at,
+        }
+    }
+}
+
+/// A payment as `GET /api/v1/payments/{id}` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentView {
+    pub payment_id: i64,
+    /// In the order they were paid.
+    pub reservation_ids: Vec<i64>,
+    pub amount: i64,
+    /// `PAID` or `REFUNDED`.
+    #[schema(example = "PAID")]
+    pub status: &'static str,
+    pub paid_at: DateTime<Utc>,
+    /// Null until refunded.
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+impl From<PaymentRecord> for PaymentView {
+    fn from(p: PaymentRecord) -> Self {
+        Self {
+            payment_id: p.id.0,
+            reservation_ids: p.reservation_ids().iter().map(|id| id.0).collect(),
+            amount: p.amount.0,
+            status: p.status().as_str(),
+            paid_at: p.paid_at,
+            refunded_at: p.refunded_at,
+        }
+    }
+}
+
+/// The refunded payment and the balance right after the refund.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundResponse {
+    #[serde(flatten)]
+    pub payment: PaymentView,
+    pub balance: i64,
+}
+
+impl From<Refund> for RefundResponse {
+    fn from(r: Refund) -> Self {
+        Self {
+            payment: r.payment.into(),
+            balance: r.balance_after.0,
         }
     }
 }

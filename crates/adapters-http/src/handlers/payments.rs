@@ -1,30 +1,33 @@
 use actix_web::http::StatusCode;
-use actix_web::{post, web, HttpRequest, HttpResponse};
-use domain::ReservationId;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use domain::PaymentId;
 
 use super::from_json;
-use crate::dto::{PaymentRequest, PaymentResponse, Problem};
+use crate::dto::{PaymentRequest, PaymentResponse, PaymentView, Problem, RefundResponse};
 use crate::extract::{AuthUser, QueueTokenHeader};
 use crate::idempotent::idempotent;
 use crate::{ApiError, AppState, Metrics};
 
-/// Pay a held reservation from the point balance, in one atomic step; the
-/// caller's queue token for the concert expires.
+/// Pay one held reservation (`reservationId`) or several of one concert
+/// (`reservationIds`) from the point balance, all or nothing in one atomic
+/// step; the caller's queue token for the concert expires. Waiting-list
+/// offers are paid without `X-Queue-Token` (a token sent along is not checked
+/// and not expired) and cannot be mixed with ordinary holds.
 #[utoipa::path(
     tag = "payments",
     request_body = PaymentRequest,
     params(
-        ("X-Queue-Token" = String, Header, description = "the caller's ACTIVE token for the reservation's concert"),
+        ("X-Queue-Token" = Option<String>, Header, description = "the caller's ACTIVE token for the reservations' concert; not needed for waiting-list offers"),
         ("Idempotency-Key" = Option<String>, Header, description = "a repeat within 24 h returns the first response, before any other check"),
     ),
     security(("bearer" = [])),
     responses(
         (status = 201, body = PaymentResponse),
-        (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: neither or both of reservationId and reservationIds, an empty, oversized or repeating list, several concerts, or offers mixed with holds", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE or QUEUE_TOKEN_INVALID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND: not the caller's reservation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: any reservation not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "RESERVATION_EXPIRED, RESERVATION_NOT_PAYABLE, INSUFFICIENT_BALANCE or IDEMPOTENCY_KEY_IN_FLIGHT", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
     )
@@ -46,13 +49,10 @@ pub async fn pay(
         StatusCode::CREATED,
         || async {
             let input: PaymentRequest = from_json(body.clone())?;
+            let (ids, multi) = input.ids()?;
             let result = state
                 .pay_reservation
-                .execute(
-                    user.0,
-                    queue_token.as_deref(),
-                    ReservationId(input.reservation_id),
-                )
+                .execute(user.0, queue_token.as_deref(), &ids)
                 .await
                 .map_err(ApiError::from);
             state
@@ -60,7 +60,74 @@ pub async fn pay(
                 .payments
                 .with_label_values(&[Metrics::outcome(&result)])
                 .inc();
-            Ok(PaymentResponse::from(result?))
+            Ok(PaymentResponse::new(result?, multi))
+        },
+    )
+    .await
+}
+
+/// One of the caller's payments.
+#[utoipa::path(
+    tag = "payments",
+    params(("paymentId" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PaymentView),
+        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND, also when it is someone else's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/payments/{paymentId}")]
+pub async fn get_payment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let payment = state
+        .view_payment
+        .execute(user.0, PaymentId(path.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(PaymentView::from(payment)))
+}
+
+/// Refund a payment in one atomic step: the balance rises by its amount (one
+/// REFUND entry; the charge cap does not apply), its reservations become
+/// REFUNDED and their seats are free at once (to the waiting list first). No
+/// queue token is needed; a refund happens at most once.
+#[utoipa::path(
+    tag = "payments",
+    params(
+        ("paymentId" = i64, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "a repeat within 24 h returns the first response, before any other check"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the payment, now REFUNDED, with the balance after the refund", body = RefundResponse),
+        (status = 400, description = "VALIDATION_FAILED: a malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND, also when it is someone else's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "ALREADY_REFUNDED, REFUND_CLOSED (the earliest schedule starts within reservation.refund_cutoff_secs) or IDEMPOTENCY_KEY_IN_FLIGHT", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/payments/{paymentId}/refund")]
+pub async fn refund(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = PaymentId(path.into_inner());
+    idempotent(
+        &state,
+        &req,
+        user.0,
+        "refund",
+        &serde_json::Value::Null,
+        StatusCode::OK,
+        || async {
+            let refund = state.refund_payment.execute(user.0, id).await?;
+            Ok(RefundResponse::from(refund))
         },
     )
     .await

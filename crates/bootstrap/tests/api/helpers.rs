@@ -165,7 +165,7 @@ fn rand_u64() -> u64 {
 }
 
 /// A fresh, empty database for one test.
-async fn fresh_database_url(db: &Db) -> String {
+pub async fn fresh_database_url(db: &Db) -> String {
     match db {
         Db::Sqlite => {
             let dir = std::env::temp_dir().join(random_name("concert-test-"));
