@@ -267,7 +267,7 @@ async function payHolds() {
   showInfo(`Paid ${formatWon(body.amount)} for ${holds.length} seat${holds.length === 1 ? '' : 's'}. Enjoy the show!`);
   // The payment ended the queue pass: the map stays as it was, with these seats sold.
   ended('Paid: the seats are yours. Your queue pass ended with the payment; join again to buy more.');
-  await refreshAccount();
+  await refreshAccount().finally(renderSeats);
 }
 
 $('pay-holds').addEventListener('click', (e) => busy(e.currentTarget, payHolds));

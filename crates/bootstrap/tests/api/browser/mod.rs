@@ -92,6 +92,8 @@ async fn buyers_and_an_organiser_run_a_sale_in_browsers(backend: Backend) {
         a.count("#reservation-list [data-status='CONFIRMED']").await == 2
     })
     .await;
+    a.wait_text("#limit-note", "Up to 4 tickets per person: 2 more for you.")
+        .await;
     a.screenshot(DESKTOP_WIDTH, &screenshot_path("buyer-paid.png"))
         .await;
 
@@ -134,6 +136,13 @@ async fn buyers_and_an_organiser_run_a_sale_in_browsers(backend: Backend) {
     organiser.wait_text("#queue-paused", "RUNNING").await;
     c.wait_text("#queue-status", "ACTIVE").await;
     c.wait_for(&seat(1, "SOLD")).await;
+
+    // Buyer A refunds the payment: the points come back and the seats are free again.
+    a.click("#payment-list [data-status='PAID'] button").await;
+    a.wait_for("#payment-list [data-status='REFUNDED']").await;
+    a.wait_text("#balance", "₩200,000").await;
+    c.wait_for(&seat(1, "AVAILABLE")).await;
+    c.wait_for(&seat(2, "AVAILABLE")).await;
 
     for browser in [organiser, a, b, c] {
         browser.close().await;
