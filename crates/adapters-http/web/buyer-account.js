@@ -158,11 +158,11 @@ export async function refreshWaitlist() {
   const before = new Map(waitlist.map((e) => [e.entryId, e.status]));
   const body = await get('/api/v1/waitlist?limit=50');
   waitlist = body.entries ?? [];
-  for (const entry of waitlist) {
-    if (entry.status === 'OFFERED' && before.get(entry.entryId) === 'WAITING') {
-      showInfo(`A seat of performance #${entry.scheduleId} is offered to you: pay before the offer ends.`);
-      refreshReservations().catch(() => {});
-    }
+  const offers = waitlist.filter((e) => e.status === 'OFFERED' && before.get(e.entryId) === 'WAITING');
+  if (offers.length > 0) {
+    showInfo(`A seat of performance #${offers[0].scheduleId} is offered to you: pay before the offer ends.`);
+    // The offer is a hold made for this buyer: show its seat and price.
+    await refreshReservations().catch(() => {});
   }
   renderWaitlist();
   // An offer can arrive at any time while an entry waits.

@@ -5,12 +5,14 @@
 mod webdriver;
 
 use std::path::PathBuf;
+
+use reqwest::StatusCode;
 use std::time::Duration;
 
 use crate::helpers::{e2e_on, missing, spawn_app, Backend, ADMIN_KEY};
 use webdriver::{Browser, Driver};
 
-e2e_on!([sqlite] buyers_and_an_organiser_run_a_sale_in_browsers);
+e2e_on!([sqlite] buyers_and_an_organiser_run_a_sale_in_browsers, a_waiting_buyer_sees_an_offer_and_pays_it);
 
 const PHONE_WIDTH: u32 = 390;
 const DESKTOP_WIDTH: u32 = 1280;
@@ -147,4 +149,56 @@ async fn buyers_and_an_organiser_run_a_sale_in_browsers(backend: Backend) {
     for browser in [organiser, a, b, c] {
         browser.close().await;
     }
+}
+
+async fn a_waiting_buyer_sees_an_offer_and_pays_it(backend: Backend) {
+    let Some(driver) = Driver::start(missing).await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let (concert_id, schedules) = app.concert(&[(7 * 86_400, 1, 30_000)]).await;
+    // Someone else holds the only seat: the performance is sold out.
+    let holder = app.user("holder").await;
+    let token = app.admitted(&holder, concert_id).await;
+    let seat_id = app
+        .seat_id(&holder, &token, concert_id, schedules[0], 1)
+        .await;
+    let (status, hold) = app.hold(&holder, &token, schedules[0], seat_id).await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+
+    let w = driver.browser().await;
+    sign_up(&w, &app.address, "browser_w").await;
+    w.type_into("#charge-amount", "100000").await;
+    w.click("#charge").await;
+    w.wait_text("#balance", "₩100,000").await;
+    let card = format!("[data-concert='{concert_id}']");
+    w.click(&format!("{card} [aria-expanded]")).await;
+    w.wait_text(
+        &format!("{card} [data-schedule] span + span"),
+        "0 of 1 seats free",
+    )
+    .await;
+    w.click(&format!("{card} [data-schedule] button")).await;
+    w.wait_for("#waitlist-list [data-status='WAITING']").await;
+
+    // The hold is cancelled: the seat goes to the waiting list, and the page notices.
+    let reservation_id = hold["reservationId"].as_i64().unwrap();
+    let cancelled = app
+        .delete(&format!("/api/v1/reservations/{reservation_id}"))
+        .bearer_auth(&holder.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    w.wait_for("#waitlist-list [data-status='OFFERED'] button")
+        .await;
+    w.screenshot(DESKTOP_WIDTH, &screenshot_path("buyer-waitlist-offer.png"))
+        .await;
+    w.click("#waitlist-list [data-status='OFFERED'] button")
+        .await;
+    w.wait_text("#balance", "₩70,000").await;
+    w.wait_for("#waitlist-list [data-status='FULFILLED']").await;
+    w.wait_for("#reservation-list [data-status='CONFIRMED']")
+        .await;
+    w.close().await;
 }

@@ -12,7 +12,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 /// How long any expected change in a page may take before the test fails.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+pub const PATIENCE: Duration = Duration::from_secs(30);
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
