@@ -3,7 +3,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
-mod m20261129_000100_orders;
+mod m20261129_100001_concert_sale_terms;
+mod m20261129_200001_orders;
 
 pub struct Migrator;
 
@@ -12,7 +13,8 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261125_000001_initial::Migration),
-            Box::new(m20261129_000100_orders::Migration),
+            Box::new(m20261129_100001_concert_sale_terms::Migration),
+            Box::new(m20261129_200001_orders::Migration),
         ]
     }
 }

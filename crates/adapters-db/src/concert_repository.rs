@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::concert::{Concert, CreatedConcert, NewConcert, Schedule, ScheduleAvailability};
 use domain::ports::ConcertRepository;
 use domain::{ConcertId, DomainError, ScheduleId, Won};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -15,12 +16,13 @@ use crate::entity::{concert, queue_state, schedule, seat};
 use crate::error::db_err;
 use crate::time::{from_ms, to_ms};
 
-/// The catalogue in the database. Schedules never change once created, so
-/// each instance keeps the ones it has read: every hold and seat-map read
-/// looks one up.
+/// The catalogue in the database. Schedules and concerts never change once
+/// created, so each instance keeps the ones it has read: every hold and
+/// seat-map read looks one up, every join and hold its concert.
 pub struct DbConcertRepository {
     db: DatabaseConnection,
     schedules: RwLock<HashMap<i64, Schedule>>,
+    concerts: RwLock<HashMap<i64, Concert>>,
 }
 
 impl DbConcertRepository {
@@ -28,6 +30,7 @@ impl DbConcertRepository {
         Self {
             db,
             schedules: RwLock::new(HashMap::new()),
+            concerts: RwLock::new(HashMap::new()),
         }
     }
 }
@@ -38,6 +41,8 @@ impl From<concert::Model> for Concert {
             id: ConcertId(m.id),
             title: m.title,
             venue: m.venue,
+            sale_opens_at: from_ms(m.sale_opens_at_ms),
+            max_tickets_per_user: m.max_tickets_per_user.max(1) as u32,
         }
     }
 }
@@ -54,14 +59,19 @@ impl From<schedule::Model> for Schedule {
     }
 }
 
-/// Seats that can be taken at `now_ms`: free, or held past expiry.
+/// Seats that can be taken at `now_ms`: free, or held past expiry while the
+/// schedule's waiting list is empty (else the lapsed seat is the list's).
 pub(crate) fn takeable_at(now_ms: i64) -> Condition {
     Condition::any()
         .add(seat::Column::Status.eq("AVAILABLE"))
         .add(
             Condition::all()
                 .add(seat::Column::Status.eq("HELD"))
-                .add(seat::Column::HoldExpiresAtMs.lte(now_ms)),
+                .add(seat::Column::HoldExpiresAtMs.lte(now_ms))
+                .add(Expr::cust(
+                    "NOT EXISTS (SELECT 1 FROM waitlist_entries w \
+                     WHERE w.schedule_id = seats.schedule_id AND w.status = 'WAITING')",
+                )),
         )
 }
 
@@ -72,6 +82,8 @@ impl ConcertRepository for DbConcertRepository {
         let concert = concert::ActiveModel {
             title: Set(new.title.clone()),
             venue: Set(new.venue.clone()),
+            sale_opens_at_ms: Set(to_ms(new.sale.sale_opens_at)),
+            max_tickets_per_user: Set(new.sale.max_tickets_per_user as i32),
             ..Default::default()
         }
         .insert(&txn)
@@ -138,6 +150,27 @@ impl ConcertRepository for DbConcertRepository {
             .await
             .map_err(db_err)?;
         Ok(found > 0)
+    }
+
+    async fn find(&self, id: ConcertId) -> Result<Option<Concert>, DomainError> {
+        if let Some(found) = self
+            .concerts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id.0)
+        {
+            return Ok(Some(found.clone()));
+        }
+        let found: Option<Concert> = concert::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .map(Into::into);
+        if let Some(concert) = &found {
+            let mut cache = self.concerts.write().unwrap_or_else(|e| e.into_inner());
+            cache.insert(id.0, concert.clone());
+        }
+        Ok(found)
     }
 
     async fn is_empty(&self) -> Result<bool, DomainError> {

@@ -1,10 +1,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use domain::idempotency::{IdempotencyScope, IdempotencyStart, StoredResponse};
+use domain::idempotency::{
+    IdempotencyClaim, IdempotencyReceipt, IdempotencyScope, IdempotencyStart, StoredResponse,
+};
 use domain::ports::IdempotencyStore;
 use domain::DomainError;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::entity::idempotency_key;
 use crate::error::{db_err, is_unique_violation};
@@ -24,6 +26,65 @@ fn by_scope(scope: &IdempotencyScope) -> sea_orm::Condition {
         .add(idempotency_key::Column::UserId.eq(scope.user_id.0))
         .add(idempotency_key::Column::Endpoint.eq(scope.endpoint))
         .add(idempotency_key::Column::Key.eq(scope.key.as_str()))
+}
+
+/// The claim row, only while it is unanswered and still carries this fence
+/// (the claim's `created_at_ms`, which a takeover moves forward).
+fn unanswered_claim(scope: &IdempotencyScope, fence: i64) -> sea_orm::Condition {
+    by_scope(scope)
+        .add(idempotency_key::Column::CreatedAtMs.eq(fence))
+        .add(idempotency_key::Column::ResponseStatus.is_null())
+}
+
+/// Stores `response` on the claim if it is still unanswered and fenced by
+/// `fence`; [`DomainError::IdempotencyKeyInFlight`] otherwise (it was taken over).
+async fn answer_claim(
+    db: &impl ConnectionTrait,
+    scope: &IdempotencyScope,
+    fence: i64,
+    response: &StoredResponse,
+) -> Result<(), DomainError> {
+    let answered = idempotency_key::Entity::update_many()
+        .col_expr(
+            idempotency_key::Column::ResponseStatus,
+            Expr::value(i32::from(response.status)),
+        )
+        .col_expr(
+            idempotency_key::Column::ResponseBody,
+            Expr::value(response.body.clone()),
+        )
+        .filter(unanswered_claim(scope, fence))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    if answered.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(DomainError::IdempotencyKeyInFlight)
+    }
+}
+
+/// Completes the receipt's claim with the answer for `result`, inside the
+/// caller's money transaction and before its COMMIT. An error means the claim
+/// is no longer this run's: the caller must roll back, or the money would move
+/// once for this run and once for the run that took the key over.
+pub(crate) async fn complete_in_transaction<T>(
+    txn: &impl ConnectionTrait,
+    receipt: Option<&IdempotencyReceipt<T>>,
+    result: &T,
+) -> Result<(), DomainError> {
+    match receipt {
+        Some(receipt) => {
+            answer_claim(
+                txn,
+                &receipt.scope,
+                receipt.fence,
+                &receipt.response(result),
+            )
+            .await
+        }
+        None => Ok(()),
+    }
 }
 
 #[async_trait]
@@ -54,8 +115,14 @@ impl IdempotencyStore for DbIdempotencyStore {
             response_body: Set(None),
             created_at_ms: Set(now_ms),
         };
+        let started = |fence| {
+            IdempotencyStart::Started(IdempotencyClaim {
+                scope: scope.clone(),
+                fence,
+            })
+        };
         match idempotency_key::Entity::insert(claim).exec(&self.db).await {
-            Ok(_) => return Ok(IdempotencyStart::Started),
+            Ok(_) => return Ok(started(now_ms)),
             Err(e) if is_unique_violation(&e) => {}
             Err(e) => return Err(db_err(e)),
         }
@@ -84,8 +151,10 @@ impl IdempotencyStore for DbIdempotencyStore {
                     .exec(&self.db)
                     .await
                     .map_err(db_err)?;
+                // The new created_at_ms is the new fence: the abandoned run, if it
+                // still lives, can no longer complete the key (nor move money with it).
                 if taken.rows_affected == 1 {
-                    Ok(IdempotencyStart::Started)
+                    Ok(started(now_ms))
                 } else {
                     Err(DomainError::IdempotencyKeyInFlight)
                 }
@@ -96,29 +165,19 @@ impl IdempotencyStore for DbIdempotencyStore {
 
     async fn complete(
         &self,
-        scope: &IdempotencyScope,
+        claim: &IdempotencyClaim,
         response: &StoredResponse,
     ) -> Result<(), DomainError> {
-        idempotency_key::Entity::update_many()
-            .col_expr(
-                idempotency_key::Column::ResponseStatus,
-                Expr::value(i32::from(response.status)),
-            )
-            .col_expr(
-                idempotency_key::Column::ResponseBody,
-                Expr::value(response.body.clone()),
-            )
-            .filter(by_scope(scope))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        match answer_claim(&self.db, &claim.scope, claim.fence, response).await {
+            // Taken over: the run that holds the key now answers for it.
+            Err(DomainError::IdempotencyKeyInFlight) => Ok(()),
+            other => other,
+        }
     }
 
-    async fn release(&self, scope: &IdempotencyScope) -> Result<(), DomainError> {
+    async fn release(&self, claim: &IdempotencyClaim) -> Result<(), DomainError> {
         idempotency_key::Entity::delete_many()
-            .filter(by_scope(scope))
-            .filter(idempotency_key::Column::ResponseStatus.is_null())
+            .filter(unanswered_claim(&claim.scope, claim.fence))
             .exec(&self.db)
             .await
             .map_err(db_err)?;

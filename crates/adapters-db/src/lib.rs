@@ -16,6 +16,7 @@ mod secrets;
 mod time;
 mod user_repository;
 mod waitlist_handover;
+mod waitlist_store;
 
 pub use concert_repository::DbConcertRepository;
 pub use connect::{connect, migrate, ping, DbSetupError};
@@ -31,3 +32,4 @@ pub use seat_repository::DbSeatRepository;
 pub use secrets::{claim_once, load_or_create_secret};
 pub use user_repository::DbUserRepository;
 pub use waitlist_handover::HandOver;
+pub use waitlist_store::DbWaitlistStore;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use domain::idempotency::IdempotencyReceipt;
 use domain::payment::refund::{Refund, RefundDecision};
 use domain::payment::{PaidItem, Payment, PaymentDecision, PaymentRecord};
 use domain::ports::PaymentStore;
@@ -19,6 +20,7 @@ use sea_orm::{
 
 use crate::entity::{payment, payment_item, reservation, seat, waitlist_entry};
 use crate::error::{db_err, is_unique_violation};
+use crate::idempotency_store::complete_in_transaction;
 use crate::point_store::apply_change;
 use crate::queue_store::expire_active_token;
 use crate::time::{from_ms, to_ms};
@@ -120,7 +122,11 @@ async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Option<PaymentRecord
 
 #[async_trait]
 impl PaymentStore for DbPaymentStore {
-    async fn pay(&self, d: &PaymentDecision) -> Result<Payment, DomainError> {
+    async fn pay<'a>(
+        &self,
+        d: &PaymentDecision,
+        receipt: Option<&'a IdempotencyReceipt<Payment>>,
+    ) -> Result<Payment, DomainError> {
         let paid_at_ms = to_ms(d.paid_at);
         let first = d
             .items
@@ -175,25 +181,31 @@ impl PaymentStore for DbPaymentStore {
         } else {
             expire_active_token(&txn, d.debit.user_id, d.concert_id, d.paid_at).await?;
         }
-        txn.commit().await.map_err(db_err)?;
-        let schedules: BTreeSet<i64> = d.items.iter().map(|i| i.schedule_id.0).collect();
-        schedules
-            .into_iter()
-            .for_each(|s| self.seat_maps.invalidate(s));
-        Ok(Payment {
+        let payment = Payment {
             id: PaymentId(created.id),
             reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
             amount: d.amount,
             balance_after: balance.amount,
             paid_at: d.paid_at,
-        })
+        };
+        complete_in_transaction(&txn, receipt, &payment).await?;
+        txn.commit().await.map_err(db_err)?;
+        let schedules: BTreeSet<i64> = d.items.iter().map(|i| i.schedule_id.0).collect();
+        schedules
+            .into_iter()
+            .for_each(|s| self.seat_maps.invalidate(s));
+        Ok(payment)
     }
 
     async fn find(&self, id: PaymentId) -> Result<Option<PaymentRecord>, DomainError> {
         load(&self.db, id.0).await
     }
 
-    async fn refund(&self, d: &RefundDecision) -> Result<Refund, DomainError> {
+    async fn refund<'a>(
+        &self,
+        d: &RefundDecision,
+        receipt: Option<&'a IdempotencyReceipt<Refund>>,
+    ) -> Result<Refund, DomainError> {
         let at_ms = to_ms(d.refunded_at);
         let txn = self.db.begin().await.map_err(db_err)?;
         let balance = apply_change(&txn, &d.credit).await?;
@@ -232,13 +244,15 @@ impl PaymentStore for DbPaymentStore {
         let payment = load(&txn, d.payment_id.0)
             .await?
             .ok_or_else(|| DomainError::not_found(format!("payment {}", d.payment_id)))?;
+        let refund = Refund {
+            payment,
+            balance_after: balance.amount,
+        };
+        complete_in_transaction(&txn, receipt, &refund).await?;
         txn.commit().await.map_err(db_err)?;
         for item in &d.items {
             self.seat_maps.invalidate(item.schedule_id.0);
         }
-        Ok(Refund {
-            payment,
-            balance_after: balance.amount,
-        })
+        Ok(refund)
     }
 }

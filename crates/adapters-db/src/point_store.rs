@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use domain::idempotency::IdempotencyReceipt;
 use domain::points::{Balance, BalanceChange, PointEntry, PointEntryKind};
 use domain::ports::PointStore;
 use domain::{DomainError, UserId, Won};
@@ -10,6 +11,7 @@ use sea_orm::{
 
 use crate::entity::{balance, point_entry};
 use crate::error::db_err;
+use crate::idempotency_store::complete_in_transaction;
 use crate::time::{from_ms, to_ms};
 
 /// Balances with optimistic versions, and their history.
@@ -84,9 +86,15 @@ impl PointStore for DbPointStore {
         ))
     }
 
-    async fn apply(&self, change: &BalanceChange) -> Result<Balance, DomainError> {
+    async fn apply<'a>(
+        &self,
+        change: &BalanceChange,
+        receipt: Option<&'a IdempotencyReceipt<Balance>>,
+    ) -> Result<Balance, DomainError> {
         let txn = self.db.begin().await.map_err(db_err)?;
         let balance = apply_change(&txn, change).await?;
+        // Dropping the transaction on an error rolls the charge back.
+        complete_in_transaction(&txn, receipt, &balance).await?;
         txn.commit().await.map_err(db_err)?;
         Ok(balance)
     }

@@ -10,7 +10,7 @@ use domain::reservation::{NewHold, Reservation, ReservationStatus};
 use domain::{ConcertId, DomainError, ReservationId, ScheduleId, SeatId, UserId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
@@ -74,27 +74,66 @@ pub(crate) async fn count_live_holds(
     Ok(n as u32)
 }
 
+/// Seats of `concert_id` the user owns at `now_ms`: unexpired HELD holds and
+/// CONFIRMED (paid, unrefunded) reservations over all its schedules. Every
+/// other status (EXPIRED, CANCELLED, REFUNDED) owns nothing. Call it under the
+/// user's lock (see [`lock_user`]) when the answer decides a write.
+pub(crate) async fn owned_tickets(
+    db: &impl ConnectionTrait,
+    user_id: UserId,
+    concert_id: ConcertId,
+    now: DateTime<Utc>,
+) -> Result<u64, DomainError> {
+    reservation::Entity::find()
+        .filter(reservation::Column::UserId.eq(user_id.0))
+        .filter(reservation::Column::ConcertId.eq(concert_id.0))
+        .filter(
+            Condition::any()
+                .add(reservation::Column::Status.eq("CONFIRMED"))
+                .add(
+                    Condition::all()
+                        .add(reservation::Column::Status.eq("HELD"))
+                        .add(reservation::Column::ExpiresAtMs.gt(to_ms(now))),
+                ),
+        )
+        .count(db)
+        .await
+        .map_err(db_err)
+}
+
+/// A no-op write that locks the user's row for the rest of the transaction:
+/// one user's holds take turns, so racing requests cannot both pass a limit.
+pub(crate) async fn lock_user(
+    db: &impl ConnectionTrait,
+    user_id: UserId,
+) -> Result<(), DomainError> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::CreatedAtMs,
+            Expr::col(user::Column::CreatedAtMs).into(),
+        )
+        .filter(user::Column::Id.eq(user_id.0))
+        .exec(db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl ReservationStore for DbReservationStore {
     async fn hold(&self, hold: &NewHold) -> Result<Reservation, DomainError> {
         let now_ms = to_ms(hold.now);
         let txn = self.db.begin().await.map_err(db_err)?;
-        // A no-op write that locks the user's row: one user's holds take turns,
-        // so two racing requests cannot both pass the per-user limit.
-        user::Entity::update_many()
-            .col_expr(
-                user::Column::CreatedAtMs,
-                Expr::col(user::Column::CreatedAtMs).into(),
-            )
-            .filter(user::Column::Id.eq(hold.user_id.0))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
+        lock_user(&txn, hold.user_id).await?;
         if count_live_holds(&txn, hold.user_id.0, now_ms).await? >= hold.max_holds_per_user {
             return Err(DomainError::HoldLimitExceeded {
                 limit: hold.max_holds_per_user,
             });
         }
+        // Under the same lock: no racing hold of this user can slip past the limit.
+        hold.sale.ensure_ticket_room(
+            owned_tickets(&txn, hold.user_id, hold.concert_id, hold.now).await?,
+        )?;
         let seat_version = hold.seat_version + 1;
         let taken = seat::Entity::update_many()
             .col_expr(seat::Column::Status, Expr::value("HELD"))

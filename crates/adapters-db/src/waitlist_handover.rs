@@ -6,16 +6,16 @@
 //! refund comes here after the payer's balance and the payment row.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::DomainError;
+use domain::{ConcertId, DomainError, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
-use crate::entity::{reservation, seat, user, waitlist_entry};
+use crate::entity::{concert, reservation, seat, waitlist_entry};
 use crate::error::{db_err, is_unique_violation};
-use crate::reservation_store::count_live_holds;
+use crate::reservation_store::{count_live_holds, lock_user, owned_tickets};
 use crate::time::to_ms;
 
 /// How an offer is made: the usual hold TTL and limit.
@@ -75,20 +75,24 @@ async fn claim_recipient(
         .all(db)
         .await
         .map_err(db_err)?;
+    let Some(first) = waiting.first() else {
+        return Ok(None);
+    };
+    let ticket_limit = concert::Entity::find_by_id(first.concert_id)
+        .one(db)
+        .await
+        .map_err(db_err)?
+        .map_or(0, |c| c.max_tickets_per_user.max(0) as u64);
     let now_ms = to_ms(now);
     let expires_ms = to_ms(now + hand_over.hold_ttl);
     for entry in waiting {
-        // The user's own holds take turns with this offer (see the hold path).
-        user::Entity::update_many()
-            .col_expr(
-                user::Column::CreatedAtMs,
-                Expr::col(user::Column::CreatedAtMs).into(),
-            )
-            .filter(user::Column::Id.eq(entry.user_id))
-            .exec(db)
-            .await
-            .map_err(db_err)?;
-        if count_live_holds(db, entry.user_id, now_ms).await? >= hand_over.max_holds_per_user {
+        // The user's own holds take turns with this offer (see the hold path),
+        // so neither limit can be passed by a race.
+        lock_user(db, UserId(entry.user_id)).await?;
+        if count_live_holds(db, entry.user_id, now_ms).await? >= hand_over.max_holds_per_user
+            || owned_tickets(db, UserId(entry.user_id), ConcertId(entry.concert_id), now).await?
+                >= ticket_limit
+        {
             continue;
         }
         let claimed = waitlist_entry::Entity::update_many()

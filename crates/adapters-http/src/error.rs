@@ -45,6 +45,8 @@ impl ApiError {
                 DomainError::ConcurrentModification => "CONCURRENT_MODIFICATION",
                 DomainError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
                 DomainError::IdempotencyKeyInFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
+                DomainError::SaleNotOpen => "SALE_NOT_OPEN",
+                DomainError::TicketLimitExceeded { .. } => "TICKET_LIMIT_EXCEEDED",
                 DomainError::Unavailable(_) => "SERVICE_UNAVAILABLE",
                 DomainError::Internal(_) => "INTERNAL_ERROR",
                 DomainError::AlreadyRefunded => "ALREADY_REFUNDED",
@@ -108,6 +110,8 @@ impl ResponseError for ApiError {
                 | DomainError::BalanceLimitExceeded { .. }
                 | DomainError::ConcurrentModification
                 | DomainError::IdempotencyKeyInFlight
+                | DomainError::SaleNotOpen
+                | DomainError::TicketLimitExceeded { .. }
                 | DomainError::AlreadyRefunded
                 | DomainError::RefundClosed
                 | DomainError::SeatsAvailable

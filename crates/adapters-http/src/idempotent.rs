@@ -1,10 +1,12 @@
 //! `Idempotency-Key` on the money endpoints: a repeat gets the first answer.
 
 use std::future::Future;
+use std::sync::Arc;
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use domain::idempotency::{IdempotencyStart, StoredResponse};
+use domain::idempotency::{IdempotencyReceipt, IdempotencyStart, StoredResponse};
 use domain::{DomainError, UserId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -14,61 +16,64 @@ use crate::{ApiError, AppState};
 
 /// Runs `run` at most once per (user, endpoint, key), answering repeats from
 /// the stored response. Without a key it simply runs.
-pub async fn idempotent<T, F, Fut>(
+///
+/// `run` gets the receipt to hand to the money transaction: a success is kept
+/// by the store before its COMMIT (rendered with `present`), so a crash after
+/// the commit still replays the success. Refusals are kept afterwards; server
+/// failures and transient conflicts release the key for the retry.
+#[allow(clippy::too_many_arguments)]
+pub async fn idempotent<T, V, F, Fut>(
     state: &AppState,
     req: &HttpRequest,
     user_id: UserId,
     endpoint: &'static str,
     body: &serde_json::Value,
     success: StatusCode,
+    present: fn(&T) -> V,
     run: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    T: Serialize,
-    F: FnOnce() -> Fut,
+    T: 'static,
+    V: Serialize + 'static,
+    F: FnOnce(Option<IdempotencyReceipt<T>>) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
+    let render: Arc<dyn Fn(&T) -> StoredResponse + Send + Sync> =
+        Arc::new(move |value: &T| StoredResponse {
+            status: success.as_u16(),
+            // Plain DTOs of numbers and strings: serialising cannot fail.
+            body: serde_json::to_string(&present(value)).unwrap_or_default(),
+        });
     let Some(key) = req.headers().get("idempotency-key") else {
-        return Ok(HttpResponse::build(success).json(run().await?));
+        let value = run(None).await?;
+        return Ok(replay(&render(&value)));
     };
     let key = key.to_str().unwrap_or("\u{0}");
-    let (scope, start) = state
+    let claim = match state
         .idempotency
         .start(user_id, endpoint, key, &request_hash(req, body))
-        .await?;
-    if let IdempotencyStart::Replay(stored) = start {
-        return Ok(replay(&stored));
-    }
-    let (stored, transient) = match run().await {
-        Ok(value) => {
-            let body =
-                serde_json::to_string(&value).map_err(|e| DomainError::Internal(e.to_string()))?;
-            (
-                StoredResponse {
-                    status: success.as_u16(),
-                    body,
-                },
-                false,
-            )
-        }
+        .await?
+    {
+        IdempotencyStart::Replay(stored) => return Ok(replay(&stored)),
+        IdempotencyStart::Started(claim) => claim,
+    };
+    let receipt = IdempotencyReceipt::new(&claim, render.clone());
+    match run(Some(receipt)).await {
+        // Already kept with the money, in the same transaction.
+        Ok(value) => Ok(replay(&render(&value))),
+        // The claim was taken over: the run that holds it answers for the key.
+        Err(error @ ApiError::Domain(DomainError::IdempotencyKeyInFlight)) => Err(error),
         Err(error) => {
             // A lost race is not an answer to keep: the retry should run again.
             let transient = matches!(error, ApiError::Domain(DomainError::ConcurrentModification));
-            let body = serde_json::to_string(&error.problem()).unwrap_or_default();
-            (
-                StoredResponse {
-                    status: error.status_code().as_u16(),
-                    body,
-                },
-                transient,
-            )
+            let stored = StoredResponse {
+                status: error.status_code().as_u16(),
+                body: serde_json::to_string(&error.problem()).unwrap_or_default(),
+            };
+            state.idempotency.finish(&claim, stored, transient).await;
+            Err(error)
         }
-    };
-    state
-        .idempotency
-        .finish(&scope, stored.clone(), transient)
-        .await;
-    Ok(replay(&stored))
+    }
 }
 
 /// Method, path and the parsed body (canonical: keys sorted), so that
@@ -86,10 +91,16 @@ fn request_hash(req: &HttpRequest, body: &serde_json::Value) -> String {
 fn replay(stored: &StoredResponse) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     if status.is_success() {
-        HttpResponse::build(status)
+        return HttpResponse::build(status)
             .content_type("application/json")
-            .body(stored.body.clone())
-    } else {
-        problem_response(status, &stored.body)
+            .body(stored.body.clone());
     }
+    let mut response = problem_response(status, &stored.body);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // Never stored today (5xx releases the key), but every 503 says when to retry.
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+    }
+    response
 }

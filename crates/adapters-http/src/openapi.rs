@@ -2,7 +2,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::*;
-use crate::handlers::{concerts, ops, payments, points, queue, reservations, users};
+use crate::handlers::{concerts, ops, payments, points, queue, reservations, users, waitlist};
 
 /// The OpenAPI document of the whole contract, served at `/api-docs/openapi.json`.
 #[derive(OpenApi)]
@@ -20,6 +20,7 @@ Choices where the contract is silent:\n\
 - Any endpoint whose store (the database, or Redis for the queue) does not answer replies 503 SERVICE_UNAVAILABLE within a few seconds.\n\
 - With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).\n\
 - Payments: a body with both or neither of `reservationId` and `reservationIds` is 400 VALIDATION_FAILED. For several ids the checks run in this order: the list itself (400), every reservation the caller's (404), one concert and no mixing of offers with holds (400), the queue token (403, not for offers), any expired (409 RESERVATION_EXPIRED), any paid, cancelled or refunded (409 RESERVATION_NOT_PAYABLE), the balance (409 INSUFFICIENT_BALANCE).\n\
+- Waiting list: joining needs no queue token. A joiner who already has a live (WAITING or OFFERED) entry for the schedule gets it back with 200. `nextCursor` is an opaque string; a malformed `limit` or `after` is 400 VALIDATION_FAILED. An offered hold also shows in the caller's reservations; paying it takes `reservationIds`/`reservationId` like any hold, but never together with ordinary holds.\n\
 - Refunds: a refund's Idempotency-Key request is identified by method and path (the body is ignored). A refunded payment's reservations read REFUNDED; a refunded reservation is never payable again.",
         version = "1.0.0"
     ),
@@ -30,6 +31,7 @@ Choices where the contract is silent:\n\
         reservations::hold_seat, reservations::list_reservations, reservations::get_reservation, reservations::cancel_reservation,
         points::get_balance, points::charge, points::history,
         payments::pay, payments::get_payment, payments::refund,
+        waitlist::join_waitlist, waitlist::list_waitlist, waitlist::leave_waitlist,
         ops::live, ops::ready, ops::metrics,
     ),
     components(schemas(
@@ -38,7 +40,7 @@ Choices where the contract is silent:\n\
         ScheduleList, ScheduleSummary, SeatMapResponse, SeatView, QueueTokenResponse,
         HoldRequest, ReservationResponse, ReservationList,
         ChargeRequest, BalanceResponse, PointHistory, PointEntryView, PaymentRequest, PaymentResponse,
-        PaymentView, RefundResponse,
+        PaymentView, RefundResponse, WaitlistEntryResponse, WaitlistEntryList,
     )),
     modifiers(&BearerAuth)
 )]

@@ -3,7 +3,7 @@ use domain::DomainError;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::handlers::{concerts, ops, payments, points, queue, reservations, users};
+use crate::handlers::{concerts, ops, payments, points, queue, reservations, users, waitlist};
 use crate::telemetry::telemetry;
 use crate::{ApiDoc, ApiError, AppState};
 
@@ -44,6 +44,9 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .service(payments::pay)
                     .service(payments::get_payment)
                     .service(payments::refund)
+                    .service(waitlist::join_waitlist)
+                    .service(waitlist::list_waitlist)
+                    .service(waitlist::leave_waitlist)
                     .service(ops::live)
                     .service(ops::ready)
                     .service(ops::metrics)

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use application::{
     Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue,
-    ListConcerts, ListSchedules, LogIn, PayReservation, RefundPayment, RegisterUser, ViewPayment,
-    ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap,
+    JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation, RefundPayment, RegisterUser,
+    ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap, WaitlistEntries,
 };
 use async_trait::async_trait;
 
@@ -34,6 +34,8 @@ pub struct AppState {
     pub pay_reservation: PayReservation,
     pub view_payment: ViewPayment,
     pub refund_payment: RefundPayment,
+    pub join_waitlist: JoinWaitlist,
+    pub waitlist_entries: WaitlistEntries,
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,
     pub metrics: Metrics,

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use domain::idempotency::IdempotencyReceipt;
 use domain::points::{Balance, BalanceChange, PointEntryKind};
 use domain::ports::{Clock, PointStore};
 use domain::{DomainError, UserId, Won};
@@ -8,7 +9,8 @@ use crate::view_points::ensure_self;
 use crate::RetryPolicy;
 
 /// Adds points. A lost version race re-reads and retries inside the server,
-/// so concurrent charges all land and none is counted twice.
+/// so concurrent charges all land and none is counted twice. An idempotency
+/// receipt rides along into the store's transaction unchanged.
 pub struct ChargePoints {
     pub points: Arc<dyn PointStore>,
     pub clock: Arc<dyn Clock>,
@@ -16,12 +18,13 @@ pub struct ChargePoints {
 }
 
 impl ChargePoints {
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self, receipt))]
     pub async fn execute(
         &self,
         caller: UserId,
         owner: UserId,
         amount: i64,
+        receipt: Option<&IdempotencyReceipt<Balance>>,
     ) -> Result<Balance, DomainError> {
         ensure_self(caller, owner)?;
         let amount = Won::price(amount)?;
@@ -36,7 +39,7 @@ impl ChargePoints {
                     new_amount: balance.after_charge(amount)?,
                     at: self.clock.now(),
                 };
-                self.points.apply(&change).await
+                self.points.apply(&change, receipt).await
             })
             .await
     }
@@ -83,7 +86,7 @@ mod tests {
             ))
         });
         let v = version.clone();
-        points.expect_apply().times(2).returning(move |change| {
+        points.expect_apply().times(2).returning(move |change, _| {
             // Someone else charged between our read and our write, once.
             if v.fetch_add(1, Ordering::SeqCst) == 0 {
                 return Err(DomainError::ConcurrentModification);
@@ -91,7 +94,7 @@ mod tests {
             Ok(balance(change.new_amount.0, change.expected_version + 1))
         });
         let result = use_case(points)
-            .execute(UserId(1), UserId(1), 50)
+            .execute(UserId(1), UserId(1), 50, None)
             .await
             .unwrap();
         assert_eq!(result.amount, Won(150));
@@ -104,9 +107,9 @@ mod tests {
         points
             .expect_apply()
             .times(3)
-            .returning(|_| Err(DomainError::ConcurrentModification));
+            .returning(|_, _| Err(DomainError::ConcurrentModification));
         let err = use_case(points)
-            .execute(UserId(1), UserId(1), 50)
+            .execute(UserId(1), UserId(1), 50, None)
             .await
             .unwrap_err();
         assert_eq!(err, DomainError::ConcurrentModification);
@@ -116,12 +119,12 @@ mod tests {
     async fn refuses_others_bad_amounts_and_the_limit() {
         let uc = use_case(MockPointStore::new());
         assert!(matches!(
-            uc.execute(UserId(1), UserId(2), 1).await,
+            uc.execute(UserId(1), UserId(2), 1, None).await,
             Err(DomainError::Forbidden(_))
         ));
         for amount in [0, -1, 10_000_001, i64::MAX] {
             assert!(matches!(
-                uc.execute(UserId(1), UserId(1), amount).await,
+                uc.execute(UserId(1), UserId(1), amount, None).await,
                 Err(DomainError::Validation(_))
             ));
         }
@@ -130,7 +133,7 @@ mod tests {
             .expect_balance()
             .returning(|_| Ok(balance(999_999_999, 4)));
         let err = use_case(points)
-            .execute(UserId(1), UserId(1), 2)
+            .execute(UserId(1), UserId(1), 2, None)
             .await
             .unwrap_err();
         assert_eq!(
@@ -139,5 +142,37 @@ mod tests {
                 limit: 1_000_000_000
             }
         );
+    }
+
+    #[tokio::test]
+    async fn the_receipt_reaches_the_store_unchanged() {
+        use domain::idempotency::{IdempotencyClaim, IdempotencyKey, IdempotencyScope};
+        let mut points = MockPointStore::new();
+        points.expect_balance().returning(|_| Ok(balance(0, 0)));
+        points
+            .expect_apply()
+            .withf(|_, receipt| receipt.is_some_and(|r| r.fence == 42))
+            .times(1)
+            .returning(|change, _| Ok(balance(change.new_amount.0, 1)));
+        let claim = IdempotencyClaim {
+            scope: IdempotencyScope {
+                user_id: UserId(1),
+                endpoint: "charge",
+                key: IdempotencyKey::parse("k").unwrap(),
+            },
+            fence: 42,
+        };
+        let receipt = IdempotencyReceipt::new(
+            &claim,
+            Arc::new(|b: &Balance| domain::idempotency::StoredResponse {
+                status: 200,
+                body: b.amount.0.to_string(),
+            }),
+        );
+        let result = use_case(points)
+            .execute(UserId(1), UserId(1), 50, Some(&receipt))
+            .await
+            .unwrap();
+        assert_eq!(result.amount, Won(50));
     }
 }

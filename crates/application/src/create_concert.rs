@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use domain::concert::{CreatedConcert, NewConcert};
-use domain::ports::ConcertRepository;
+use domain::concert::{CreatedConcert, NewConcert, SaleTerms};
+use domain::ports::{Clock, ConcertRepository};
 use domain::DomainError;
 
 /// Admin: adds a concert with its schedules and their seats.
@@ -10,6 +10,20 @@ pub struct CreateConcert {
     pub concerts: Arc<dyn ConcertRepository>,
     /// `None` refuses every caller: admin endpoints are off until a key is configured.
     pub admin_key: Option<String>,
+    pub clock: Arc<dyn Clock>,
+    /// `maxTicketsPerUser` when the request leaves it out.
+    pub default_max_tickets_per_user: u32,
+}
+
+/// What an admin asks for: the catalogue fields, then the optional sale terms.
+#[derive(Debug, Clone)]
+pub struct ConcertRequest<'a> {
+    pub title: &'a str,
+    pub venue: &'a str,
+    /// (startsAt, seatCount, price) per schedule.
+    pub schedules: &'a [(DateTime<Utc>, i64, i64)],
+    pub sale_opens_at: Option<DateTime<Utc>>,
+    pub max_tickets_per_user: Option<i64>,
 }
 
 impl CreateConcert {
@@ -24,16 +38,20 @@ impl CreateConcert {
         }
     }
 
-    #[tracing::instrument(skip(self, admin_key, schedules))]
+    #[tracing::instrument(skip(self, admin_key, request), fields(title = request.title))]
     pub async fn execute(
         &self,
         admin_key: Option<&str>,
-        title: &str,
-        venue: &str,
-        schedules: &[(DateTime<Utc>, i64, i64)],
+        request: ConcertRequest<'_>,
     ) -> Result<CreatedConcert, DomainError> {
         self.authorize(admin_key)?;
-        let concert = NewConcert::parse(title, venue, schedules)?;
+        let sale = SaleTerms::parse(
+            request.sale_opens_at,
+            request.max_tickets_per_user,
+            self.default_max_tickets_per_user,
+            self.clock.now(),
+        )?;
+        let concert = NewConcert::parse(request.title, request.venue, request.schedules, sale)?;
         self.concerts.create(&concert).await
     }
 }
@@ -47,13 +65,27 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
     use domain::concert::Concert;
-    use domain::ports::MockConcertRepository;
+    use domain::ports::{MockClock, MockConcertRepository};
     use domain::ConcertId;
 
     fn use_case(key: Option<&str>, concerts: MockConcertRepository) -> CreateConcert {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(Utc::now);
         CreateConcert {
             concerts: Arc::new(concerts),
             admin_key: key.map(str::to_owned),
+            clock: Arc::new(clock),
+            default_max_tickets_per_user: 4,
+        }
+    }
+
+    fn request(schedules: &[(DateTime<Utc>, i64, i64)]) -> ConcertRequest<'_> {
+        ConcertRequest {
+            title: "t",
+            venue: "v",
+            schedules,
+            sale_opens_at: None,
+            max_tickets_per_user: None,
         }
     }
 
@@ -67,7 +99,7 @@ mod tests {
             (Some("k"), Some("kk")),
         ] {
             let err = use_case(configured, MockConcertRepository::new())
-                .execute(given, "t", "v", &schedules)
+                .execute(given, request(&schedules))
                 .await
                 .unwrap_err();
             assert_eq!(err, DomainError::AdminKeyInvalid);
@@ -83,14 +115,36 @@ mod tests {
                     id: ConcertId(1),
                     title: c.title.clone(),
                     venue: c.venue.clone(),
+                    sale_opens_at: c.sale.sale_opens_at,
+                    max_tickets_per_user: c.sale.max_tickets_per_user,
                 },
                 schedules: vec![],
             })
         });
         let created = use_case(Some("k"), concerts)
-            .execute(Some("k"), "t", "v", &[(Utc::now(), 10, 1000)])
+            .execute(Some("k"), request(&[(Utc::now(), 10, 1000)]))
             .await
             .unwrap();
         assert_eq!(created.concert.title, "t");
+        assert_eq!(
+            created.concert.max_tickets_per_user, 4,
+            "the configured default"
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_an_out_of_range_ticket_limit() {
+        let schedules = [(Utc::now(), 10, 1000)];
+        let err = use_case(Some("k"), MockConcertRepository::new())
+            .execute(
+                Some("k"),
+                ConcertRequest {
+                    max_tickets_per_user: Some(51),
+                    ..request(&schedules)
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Validation(_)));
     }
 }

@@ -42,11 +42,16 @@ impl HoldSeat {
         self.guard
             .check(user_id, queue_token, schedule.concert_id)
             .await?;
+        let concert = self
+            .concerts
+            .find(schedule.concert_id)
+            .await?
+            .ok_or_else(not_found)?;
         let now = self.clock.now();
         let live_holds = self.reservations.live_holds(user_id, now).await?;
-        let hold = self
-            .policy
-            .decide(user_id, &schedule, &seat, live_holds, now)?;
+        let hold =
+            self.policy
+                .decide(user_id, concert.sale(), &schedule, &seat, live_holds, now)?;
         self.reservations.hold(&hold).await
     }
 }
@@ -55,7 +60,7 @@ impl HoldSeat {
 mod tests {
     use super::*;
     use chrono::{Duration, Utc};
-    use domain::concert::Schedule;
+    use domain::concert::{Concert, Schedule};
     use domain::ports::{
         MockClock, MockConcertRepository, MockQueueStore, MockReservationStore, MockSeatRepository,
     };
@@ -89,6 +94,15 @@ mod tests {
                 starts_at: Utc::now() + Duration::hours(1),
                 price: Won(1000),
                 seat_count: 10,
+            }))
+        });
+        concerts.expect_find().returning(|id| {
+            Ok(Some(Concert {
+                id,
+                title: "t".into(),
+                venue: "v".into(),
+                sale_opens_at: Utc::now(),
+                max_tickets_per_user: 3,
             }))
         });
         let mut seats = MockSeatRepository::new();
@@ -133,7 +147,10 @@ mod tests {
         reservations
             .expect_hold()
             .withf(|h| {
-                h.seat_version == 2 && h.concert_id == ConcertId(1) && h.max_holds_per_user == 4
+                h.seat_version == 2
+                    && h.concert_id == ConcertId(1)
+                    && h.max_holds_per_user == 4
+                    && h.sale.max_tickets_per_user == 3
             })
             .returning(|h| {
                 Ok(Reservation {

@@ -1,11 +1,15 @@
 use std::sync::Arc;
 
-use domain::idempotency::{IdempotencyKey, IdempotencyScope, IdempotencyStart, StoredResponse};
+use domain::idempotency::{
+    IdempotencyClaim, IdempotencyKey, IdempotencyScope, IdempotencyStart, StoredResponse,
+};
 use domain::ports::{Clock, IdempotencyStore};
 use domain::{DomainError, UserId};
 
 /// Idempotency-Key handling for the money endpoints: claim the key, run the
-/// request once, keep its answer for repeats.
+/// request once, keep its answer for repeats. A success that moved money is
+/// kept by the store inside the money transaction (the claim travels as an
+/// `IdempotencyReceipt`); `finish` keeps every other answer afterwards.
 pub struct Idempotency {
     pub store: Arc<dyn IdempotencyStore>,
     pub clock: Arc<dyn Clock>,
@@ -19,32 +23,31 @@ impl Idempotency {
         endpoint: &'static str,
         key: &str,
         request_hash: &str,
-    ) -> Result<(IdempotencyScope, IdempotencyStart), DomainError> {
+    ) -> Result<IdempotencyStart, DomainError> {
         let scope = IdempotencyScope {
             user_id,
             endpoint,
             key: IdempotencyKey::parse(key)?,
         };
-        let start = self
-            .store
+        self.store
             .start(&scope, request_hash, self.clock.now())
-            .await?;
-        Ok((scope, start))
+            .await
     }
 
-    /// Keeps the answer of a request that ran to a definite outcome. A server
-    /// failure (5xx) or a transient conflict releases the key instead, so that
-    /// the retry runs again rather than replaying a failure that was not final.
+    /// Keeps the answer of a request that ran to a definite outcome without
+    /// moving money (a crash before this only means the retry runs again). A
+    /// server failure (5xx) or a transient conflict releases the key instead,
+    /// so that the retry runs again rather than replaying a non-final failure.
     pub async fn finish(
         &self,
-        scope: &IdempotencyScope,
+        claim: &IdempotencyClaim,
         response: StoredResponse,
         transient: bool,
     ) {
         let result = if transient || response.status >= 500 {
-            self.store.release(scope).await
+            self.store.release(claim).await
         } else {
-            self.store.complete(scope, &response).await
+            self.store.complete(claim, &response).await
         };
         if let Err(error) = result {
             tracing::warn!(%error, "idempotency record could not be finished");
@@ -81,13 +84,16 @@ mod tests {
         store.expect_release().times(1).returning(|_| Ok(()));
         store.expect_complete().times(1).returning(|_, _| Ok(()));
         let uc = use_case(store);
-        let scope = IdempotencyScope {
-            user_id: UserId(1),
-            endpoint: "payment",
-            key: IdempotencyKey::parse("k").unwrap(),
+        let claim = IdempotencyClaim {
+            scope: IdempotencyScope {
+                user_id: UserId(1),
+                endpoint: "payment",
+                key: IdempotencyKey::parse("k").unwrap(),
+            },
+            fence: 1,
         };
         uc.finish(
-            &scope,
+            &claim,
             StoredResponse {
                 status: 503,
                 body: "{}".into(),
@@ -96,7 +102,7 @@ mod tests {
         )
         .await;
         uc.finish(
-            &scope,
+            &claim,
             StoredResponse {
                 status: 409,
                 body: "{}".into(),

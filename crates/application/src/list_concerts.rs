@@ -29,6 +29,8 @@ mod tests {
                 id: ConcertId(1),
                 title: "t".into(),
                 venue: "v".into(),
+                sale_opens_at: chrono::Utc::now(),
+                max_tickets_per_user: 4,
             }])
         });
         let uc = ListConcerts {

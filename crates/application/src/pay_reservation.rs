@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use domain::idempotency::IdempotencyReceipt;
 use domain::payment::{Payment, PaymentPolicy};
 use domain::ports::{Clock, PaymentStore, PointStore, QueueStore, ReservationStore};
 use domain::reservation::Reservation;
@@ -10,7 +11,8 @@ use crate::{QueueGuard, RetryPolicy};
 
 /// Pays one or several held reservations of one concert from the point
 /// balance. The decision is applied by the payment store in one transaction;
-/// a lost balance race is retried.
+/// a lost balance race is retried. An idempotency receipt rides along into
+/// that transaction unchanged.
 pub struct PayReservation {
     pub reservations: Arc<dyn ReservationStore>,
     pub points: Arc<dyn PointStore>,
@@ -36,12 +38,13 @@ impl PayReservation {
         Ok(found)
     }
 
-    #[tracing::instrument(skip(self, queue_token))]
+    #[tracing::instrument(skip(self, queue_token, receipt))]
     pub async fn execute(
         &self,
         user_id: UserId,
         queue_token: Option<&str>,
         ids: &[ReservationId],
+        receipt: Option<&IdempotencyReceipt<Payment>>,
     ) -> Result<Payment, DomainError> {
         self.policy.check_ids(ids)?;
         let first_read = self.load(user_id, ids).await?;
@@ -58,7 +61,7 @@ impl PayReservation {
                 let now = self.clock.now();
                 let balance = self.points.balance(user_id).await?;
                 let decision = self.policy.decide(&reservations, &balance, now)?;
-                self.payments.pay(&decision).await
+                self.payments.pay(&decision, receipt).await
             })
             .await?;
         if offer {
@@ -109,7 +112,10 @@ mod tests {
     }
 
     /// What a store that applied the decision answers.
-    fn paid(d: &PaymentDecision) -> Result<Payment, DomainError> {
+    fn paid(
+        d: &PaymentDecision,
+        _: Option<&IdempotencyReceipt<Payment>>,
+    ) -> Result<Payment, DomainError> {
         Ok(Payment {
             id: PaymentId(1),
             reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
@@ -189,7 +195,7 @@ mod tests {
         let mut payments = MockPaymentStore::new();
         payments
             .expect_pay()
-            .withf(|d| {
+            .withf(|d, _| {
                 d.amount == Won(30_000)
                     && d.debit.new_amount == Won(20_000)
                     && d.debit.delta == Won(-30_000)
@@ -206,7 +212,7 @@ mod tests {
             1,
         );
         let payment = uc
-            .execute(UserId(1), Some("t"), &[ReservationId(5)])
+            .execute(UserId(1), Some("t"), &[ReservationId(5)], None)
             .await
             .unwrap();
         assert_eq!(payment.balance_after, Won(20_000));
@@ -231,7 +237,7 @@ mod tests {
             // No pay() expectation: calling the store would panic the mock.
             let uc = use_case(found, balance, MockPaymentStore::new(), active_queue(), 0);
             let err = uc
-                .execute(UserId(1), Some("t"), &[ReservationId(5)])
+                .execute(UserId(1), Some("t"), &[ReservationId(5)], None)
                 .await
                 .unwrap_err();
             let ok = match what {
@@ -248,7 +254,7 @@ mod tests {
         let mut payments = MockPaymentStore::new();
         payments
             .expect_pay()
-            .returning(|_| Err(DomainError::Unavailable("connection reset".into())));
+            .returning(|_, _| Err(DomainError::Unavailable("connection reset".into())));
         let uc = use_case(
             reservation(ReservationStatus::Held, 60),
             50_000,
@@ -257,7 +263,7 @@ mod tests {
             0,
         );
         let err = uc
-            .execute(UserId(1), Some("t"), &[ReservationId(5)])
+            .execute(UserId(1), Some("t"), &[ReservationId(5)], None)
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::Unavailable(_)));
@@ -280,7 +286,7 @@ mod tests {
             0,
         );
         let payment = uc
-            .execute(UserId(1), Some("t"), &[ReservationId(5)])
+            .execute(UserId(1), Some("t"), &[ReservationId(5)], None)
             .await
             .unwrap();
         assert_eq!(payment.balance_after, Won(20_000));
@@ -298,7 +304,7 @@ mod tests {
             0,
         );
         let err = uc
-            .execute(UserId(1), Some("t"), &[ReservationId(5)])
+            .execute(UserId(1), Some("t"), &[ReservationId(5)], None)
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::NotFound(_)));

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use domain::idempotency::IdempotencyReceipt;
 use domain::payment::refund::{Refund, RefundPolicy};
 use domain::ports::{Clock, ConcertRepository, PaymentStore, PointStore};
 use domain::{DomainError, PaymentId, UserId};
@@ -20,8 +21,13 @@ pub struct RefundPayment {
 }
 
 impl RefundPayment {
-    #[tracing::instrument(skip(self))]
-    pub async fn execute(&self, user_id: UserId, id: PaymentId) -> Result<Refund, DomainError> {
+    #[tracing::instrument(skip(self, receipt))]
+    pub async fn execute(
+        &self,
+        user_id: UserId,
+        id: PaymentId,
+        receipt: Option<&IdempotencyReceipt<Refund>>,
+    ) -> Result<Refund, DomainError> {
         self.retry
             .run(|| async {
                 let payment = owned_payment(self.payments.find(id).await?, user_id, id)?;
@@ -45,7 +51,7 @@ impl RefundPayment {
                 let decision =
                     self.policy
                         .decide(&payment, earliest, &balance, self.clock.now())?;
-                self.payments.refund(&decision).await
+                self.payments.refund(&decision, receipt).await
             })
             .await
     }
@@ -138,7 +144,10 @@ mod tests {
         }
     }
 
-    fn refunded(d: &domain::payment::refund::RefundDecision) -> Result<Refund, DomainError> {
+    fn refunded(
+        d: &domain::payment::refund::RefundDecision,
+        _: Option<&IdempotencyReceipt<Refund>>,
+    ) -> Result<Refund, DomainError> {
         let mut payment = payment(1, true);
         payment.refunded_at = Some(d.refunded_at);
         Ok(Refund {
@@ -152,7 +161,7 @@ mod tests {
         let mut payments = MockPaymentStore::new();
         payments
             .expect_refund()
-            .withf(|d| {
+            .withf(|d, _| {
                 d.credit.delta == Won(200)
                     && d.credit.new_amount == Won(1_000_000_200)
                     && d.credit.expected_version == 5
@@ -161,7 +170,7 @@ mod tests {
             .times(1)
             .returning(refunded);
         let uc = use_case(payment(1, false), 172_800, payments);
-        let refund = uc.execute(UserId(1), PaymentId(3)).await.unwrap();
+        let refund = uc.execute(UserId(1), PaymentId(3), None).await.unwrap();
         assert_eq!(refund.balance_after, Won(1_000_000_200));
     }
 
@@ -182,7 +191,7 @@ mod tests {
         ];
         for (found, first_in, expected) in cases {
             let uc = use_case(found, first_in, MockPaymentStore::new());
-            let err = uc.execute(UserId(1), PaymentId(3)).await.unwrap_err();
+            let err = uc.execute(UserId(1), PaymentId(3), None).await.unwrap_err();
             assert!(expected(&err), "{err:?}");
         }
     }
@@ -193,10 +202,10 @@ mod tests {
         payments
             .expect_refund()
             .times(2)
-            .returning(|_| Err(DomainError::ConcurrentModification));
+            .returning(|_, _| Err(DomainError::ConcurrentModification));
         let uc = use_case(payment(1, false), 172_800, payments);
         assert_eq!(
-            uc.execute(UserId(1), PaymentId(3)).await.unwrap_err(),
+            uc.execute(UserId(1), PaymentId(3), None).await.unwrap_err(),
             DomainError::ConcurrentModification
         );
     }

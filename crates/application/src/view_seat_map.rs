@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use domain::ports::{Clock, ConcertRepository, SeatRepository};
+use domain::ports::{Clock, ConcertRepository, SeatRepository, WaitlistStore};
 use domain::seat::{Seat, SeatStatus};
 use domain::{ConcertId, DomainError, ScheduleId, UserId};
 
@@ -19,6 +19,8 @@ pub struct ViewSeatMap {
     pub seats: Arc<dyn SeatRepository>,
     pub guard: Arc<QueueGuard>,
     pub clock: Arc<dyn Clock>,
+    /// A lapsed hold stays HELD while the schedule's waiting list waits for it.
+    pub waitlist: Arc<dyn WaitlistStore>,
 }
 
 impl ViewSeatMap {
@@ -38,12 +40,21 @@ impl ViewSeatMap {
         self.guard.check(user_id, queue_token, concert_id).await?;
         let now = self.clock.now();
         let seats = self.seats.seats_of(schedule_id).await?;
+        let lapsed = |seat: &Seat| {
+            seat.status == SeatStatus::Held && seat.status_at(now) != SeatStatus::Held
+        };
+        // Asked only when a hold has lapsed: the list then keeps the seat.
+        let listed = seats.iter().any(lapsed) && self.waitlist.has_waiting(schedule_id).await?;
         Ok(SeatMap {
             schedule_id,
             seats: seats
                 .into_iter()
                 .map(|seat| {
-                    let status = seat.status_at(now);
+                    let status = if listed && lapsed(&seat) {
+                        SeatStatus::Held
+                    } else {
+                        seat.status_at(now)
+                    };
                     (seat, status)
                 })
                 .collect(),
@@ -56,7 +67,9 @@ mod tests {
     use super::*;
     use chrono::{Duration, Utc};
     use domain::concert::Schedule;
-    use domain::ports::{MockClock, MockConcertRepository, MockQueueStore, MockSeatRepository};
+    use domain::ports::{
+        MockClock, MockConcertRepository, MockQueueStore, MockSeatRepository, MockWaitlistStore,
+    };
     use domain::queue::{QueueStatus, QueueTicket, QueueToken};
     use domain::{SeatId, Won};
 
@@ -101,6 +114,10 @@ mod tests {
                 admission_rate: None,
             }))
         });
+        let mut waitlist = MockWaitlistStore::new();
+        waitlist
+            .expect_has_waiting()
+            .returning(|schedule_id| Ok(schedule_id == ScheduleId(6)));
         let mut clock = MockClock::new();
         clock.expect_now().returning(move || now);
         let clock: Arc<dyn Clock> = Arc::new(clock);
@@ -112,6 +129,7 @@ mod tests {
                 clock: clock.clone(),
             }),
             clock,
+            waitlist: Arc::new(waitlist),
         };
         let map = uc
             .execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(5))
@@ -119,6 +137,13 @@ mod tests {
             .unwrap();
         let statuses: Vec<_> = map.seats.iter().map(|(_, s)| *s).collect();
         assert_eq!(statuses, vec![SeatStatus::Available, SeatStatus::Held]);
+        // While the schedule's waiting list waits, the lapsed hold stays HELD.
+        let map = uc
+            .execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(6))
+            .await
+            .unwrap();
+        let statuses: Vec<_> = map.seats.iter().map(|(_, s)| *s).collect();
+        assert_eq!(statuses, vec![SeatStatus::Held, SeatStatus::Held]);
         let err = uc
             .execute(UserId(1), Some("t"), ConcertId(2), ScheduleId(5))
             .await

@@ -6,16 +6,16 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use adapters_db::{
     DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore,
-    DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository, HandOver,
-    SeatMapCache,
+    DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
+    DbWaitlistStore, HandOver, SeatMapCache,
 };
 use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
-    Idempotency, JoinQueue, ListConcerts, ListSchedules, LogIn, PayReservation, QueueGuard,
-    RefundPayment, RegisterUser, RetryPolicy, SweepHolds, ViewPayment, ViewPoints, ViewQueueToken,
-    ViewReservations, ViewSeatMap,
+    Idempotency, JoinQueue, JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation,
+    QueueGuard, RefundPayment, RegisterUser, RetryPolicy, SweepHolds, ViewPayment, ViewPoints,
+    ViewQueueToken, ViewReservations, ViewSeatMap, WaitlistEntries,
 };
 use async_trait::async_trait;
 use domain::payment::refund::RefundPolicy;
@@ -117,6 +117,7 @@ impl Application {
             seat_maps: seat_maps.clone(),
             hand_over,
         });
+        let waitlist = Arc::new(DbWaitlistStore { db: db.clone() });
         let payments = Arc::new(DbPaymentStore {
             db: db.clone(),
             seat_maps: seat_maps.clone(),
@@ -138,7 +139,13 @@ impl Application {
         });
 
         if settings.demo.seed {
-            seed_demo_catalogue(&db, concerts.as_ref(), clock.now()).await?;
+            seed_demo_catalogue(
+                &db,
+                concerts.as_ref(),
+                settings.reservation.max_tickets_per_user,
+                clock.now(),
+            )
+            .await?;
         }
 
         let state = web::Data::new(AppState {
@@ -166,6 +173,8 @@ impl Application {
                     .api_key
                     .as_ref()
                     .map(|k| k.expose().to_owned()),
+                clock: clock.clone(),
+                default_max_tickets_per_user: settings.reservation.max_tickets_per_user,
             },
             list_concerts: ListConcerts {
                 concerts: concerts.clone(),
@@ -190,7 +199,14 @@ impl Application {
                 seats: seats.clone(),
                 guard: guard.clone(),
                 clock: clock.clone(),
+                waitlist: waitlist.clone(),
             },
+            join_waitlist: JoinWaitlist {
+                concerts: concerts.clone(),
+                waitlist: waitlist.clone(),
+                clock: clock.clone(),
+            },
+            waitlist_entries: WaitlistEntries { waitlist },
             hold_seat: HoldSeat {
                 concerts: concerts.clone(),
                 seats,

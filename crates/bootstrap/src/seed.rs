@@ -1,5 +1,5 @@
 use chrono::{DateTime, Duration, Utc};
-use domain::concert::NewConcert;
+use domain::concert::{NewConcert, SaleTerms};
 use domain::ports::ConcertRepository;
 use sea_orm::DatabaseConnection;
 
@@ -29,6 +29,7 @@ const DEMO: &[(&str, &str, &[DemoSchedule])] = &[
 pub async fn seed_demo_catalogue(
     db: &DatabaseConnection,
     concerts: &dyn ConcertRepository,
+    max_tickets_per_user: u32,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     if !adapters_db::claim_once(db, "demo_seed").await? || !concerts.is_empty().await? {
@@ -45,7 +46,12 @@ pub async fn seed_demo_catalogue(
             .map(|&(days, seats, price)| (evening + Duration::days(days), seats, price))
             .collect();
         concerts
-            .create(&NewConcert::parse(title, venue, &schedules)?)
+            .create(&NewConcert::parse(
+                title,
+                venue,
+                &schedules,
+                SaleTerms::open_now(max_tickets_per_user, now),
+            )?)
             .await?;
     }
     tracing::info!(concerts = DEMO.len(), "seeded the demo catalogue");

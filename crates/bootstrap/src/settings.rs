@@ -84,12 +84,16 @@ pub struct QueueSettings {
     pub active_ttl_secs: u64,
     pub admit_interval_ms: u64,
     pub backend: QueueBackend,
+    /// How long before a concert's sale opens its pre-queue accepts joiners.
+    pub prequeue_opens_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReservationSettings {
     pub hold_ttl_secs: u64,
     pub max_holds_per_user: u32,
+    /// A concert's `maxTicketsPerUser` when its creator leaves it out (1–50).
+    pub max_tickets_per_user: u32,
     /// How often the background sweeper writes lapsed holds down.
     pub sweep_interval_ms: u64,
     /// How long an instance may serve a schedule's seat rows from memory;
@@ -129,8 +133,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("queue.active_ttl_secs", "600"),
     ("queue.admit_interval_ms", "1000"),
     ("queue.backend", "database"),
+    ("queue.prequeue_opens_secs", "3600"),
     ("reservation.hold_ttl_secs", "300"),
     ("reservation.max_holds_per_user", "4"),
+    ("reservation.max_tickets_per_user", "4"),
     ("reservation.sweep_interval_ms", "1000"),
     ("reservation.seat_map_cache_ms", "200"),
     ("reservation.refund_cutoff_secs", "86400"),
@@ -210,6 +216,12 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 key,
                 reason: "must be greater than 0".into(),
+            });
+        }
+        if !(1..=50).contains(&self.reservation.max_tickets_per_user) {
+            return Err(SettingsError::Invalid {
+                key: "reservation.max_tickets_per_user",
+                reason: "must be from 1 to 50".into(),
             });
         }
         self.auth.jwt_secret = self.auth.jwt_secret.filter(|s| !s.expose().is_empty());

@@ -8,6 +8,77 @@ pub struct Concert {
     pub id: ConcertId,
     pub title: String,
     pub venue: String,
+    /// When the line starts moving; the pre-queue window ends here.
+    pub sale_opens_at: DateTime<Utc>,
+    /// Seats one user may own (live holds + paid) over all schedules.
+    pub max_tickets_per_user: u32,
+}
+
+impl Concert {
+    /// The concert's sale terms.
+    pub fn sale(&self) -> SaleTerms {
+        SaleTerms {
+            sale_opens_at: self.sale_opens_at,
+            max_tickets_per_user: self.max_tickets_per_user,
+        }
+    }
+}
+
+/// When a concert's sale opens and how many seats one user may own of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaleTerms {
+    /// When the sale opens; before it, only the pre-queue accepts joiners.
+    pub sale_opens_at: DateTime<Utc>,
+    /// Seats one user may own (live holds + paid) over all schedules.
+    pub max_tickets_per_user: u32,
+}
+
+impl SaleTerms {
+    /// The bounds of `maxTicketsPerUser`.
+    pub const TICKET_LIMIT_RANGE: std::ops::RangeInclusive<i64> = 1..=50;
+
+    /// Checks the optional create members: an absent opening means "open now",
+    /// an absent limit means the configured default.
+    pub fn parse(
+        sale_opens_at: Option<DateTime<Utc>>,
+        max_tickets_per_user: Option<i64>,
+        default_max_tickets: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DomainError> {
+        let max = max_tickets_per_user.unwrap_or(i64::from(default_max_tickets));
+        if !Self::TICKET_LIMIT_RANGE.contains(&max) {
+            return Err(DomainError::validation(
+                "maxTicketsPerUser must be an integer from 1 to 50",
+            ));
+        }
+        Ok(Self {
+            sale_opens_at: sale_opens_at.unwrap_or(now),
+            max_tickets_per_user: max as u32,
+        })
+    }
+
+    /// Sale open at once, with the given limit (the demo catalogue, tests).
+    pub fn open_now(max_tickets_per_user: u32, now: DateTime<Utc>) -> Self {
+        Self {
+            sale_opens_at: now,
+            max_tickets_per_user,
+        }
+    }
+
+    /// Refuses one more seat to a user who already owns `owned` of the concert.
+    pub fn ensure_ticket_room(&self, owned: u64) -> Result<(), DomainError> {
+        if owned >= u64::from(self.max_tickets_per_user) {
+            return Err(DomainError::TicketLimitExceeded {
+                limit: self.max_tickets_per_user,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the sale has opened at `now`.
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        self.sale_opens_at <= now
+    }
 }
 
 /// One performance of a concert, with its seat counts at the time of reading.
@@ -40,6 +111,8 @@ pub struct NewConcert {
     pub title: String,
     pub venue: String,
     pub schedules: Vec<NewSchedule>,
+    /// Opening time and ticket limit, already validated.
+    pub sale: SaleTerms,
 }
 
 /// A validated schedule of a [`NewConcert`]; seats are numbered `1..=seat_count`.
@@ -66,6 +139,7 @@ impl NewConcert {
         title: &str,
         venue: &str,
         schedules: &[(DateTime<Utc>, i64, i64)],
+        sale: SaleTerms,
     ) -> Result<Self, DomainError> {
         let text = |name: &str, value: &str| {
             let len = value.trim().chars().count();
@@ -102,6 +176,7 @@ impl NewConcert {
             title,
             venue,
             schedules,
+            sale,
         })
     }
 }
@@ -116,12 +191,44 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    fn terms() -> SaleTerms {
+        SaleTerms::open_now(4, at())
+    }
+
+    #[test]
+    fn sale_terms_defaults_and_bounds() {
+        let now = at();
+        let t = SaleTerms::parse(None, None, 4, now).unwrap();
+        assert_eq!((t.sale_opens_at, t.max_tickets_per_user), (now, 4));
+        assert!(t.is_open(now));
+        let later = now + chrono::Duration::hours(1);
+        let t = SaleTerms::parse(Some(later), Some(50), 4, now).unwrap();
+        assert_eq!((t.sale_opens_at, t.max_tickets_per_user), (later, 50));
+        assert!(!t.is_open(now));
+        assert!(SaleTerms::parse(None, Some(1), 4, now).is_ok());
+        assert!(SaleTerms::parse(None, Some(0), 4, now).is_err());
+        assert!(SaleTerms::parse(None, Some(51), 4, now).is_err());
+        assert!(SaleTerms::parse(None, None, 0, now).is_err());
+    }
+
+    #[test]
+    fn ticket_limit_counts_what_is_owned() {
+        let t = SaleTerms::open_now(2, at());
+        assert!(t.ensure_ticket_room(0).is_ok());
+        assert!(t.ensure_ticket_room(1).is_ok());
+        assert_eq!(
+            t.ensure_ticket_room(2),
+            Err(DomainError::TicketLimitExceeded { limit: 2 })
+        );
+    }
+
     #[test]
     fn accepts_contract_bounds() {
         let c = NewConcert::parse(
             "T",
             &"v".repeat(200),
             &[(at(), 1, 1), (at(), 2000, 10_000_000)],
+            terms(),
         )
         .unwrap();
         assert_eq!(c.schedules.len(), 2);
@@ -129,14 +236,14 @@ mod tests {
 
     #[test]
     fn rejects_out_of_range() {
-        assert!(NewConcert::parse("", "v", &[(at(), 1, 1)]).is_err());
-        assert!(NewConcert::parse(&"t".repeat(201), "v", &[(at(), 1, 1)]).is_err());
-        assert!(NewConcert::parse("t", "v", &[]).is_err());
-        assert!(NewConcert::parse("t", "v", &vec![(at(), 1, 1); 51]).is_err());
-        assert!(NewConcert::parse("t", "v", &[(at(), 0, 1)]).is_err());
-        assert!(NewConcert::parse("t", "v", &[(at(), 2001, 1)]).is_err());
-        assert!(NewConcert::parse("t", "v", &[(at(), 1, 0)]).is_err());
-        assert!(NewConcert::parse("t", "v", &[(at(), 1, 10_000_001)]).is_err());
+        assert!(NewConcert::parse("", "v", &[(at(), 1, 1)], terms()).is_err());
+        assert!(NewConcert::parse(&"t".repeat(201), "v", &[(at(), 1, 1)], terms()).is_err());
+        assert!(NewConcert::parse("t", "v", &[], terms()).is_err());
+        assert!(NewConcert::parse("t", "v", &vec![(at(), 1, 1); 51], terms()).is_err());
+        assert!(NewConcert::parse("t", "v", &[(at(), 0, 1)], terms()).is_err());
+        assert!(NewConcert::parse("t", "v", &[(at(), 2001, 1)], terms()).is_err());
+        assert!(NewConcert::parse("t", "v", &[(at(), 1, 0)], terms()).is_err());
+        assert!(NewConcert::parse("t", "v", &[(at(), 1, 10_000_001)], terms()).is_err());
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub enum DomainError {
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is still in progress")]
     IdempotencyKeyInFlight,
+    #[error("the sale has not opened yet; joining starts before the opening")]
+    SaleNotOpen,
+    #[error("at most {limit} seats of this concert may be owned by one user")]
+    TicketLimitExceeded { limit: u32 },
     #[error("a dependency is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

@@ -1,3 +1,6 @@
+use std::fmt;
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{DomainError, UserId};
@@ -10,6 +13,7 @@ pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
+    /// Checks the contract's rules for a key.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         if (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic()) {
             Ok(Self(raw.to_owned()))
@@ -20,6 +24,7 @@ impl IdempotencyKey {
         }
     }
 
+    /// The key as the client sent it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -40,11 +45,70 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// A key claimed for one run of a request. The fence is stored in the claim
+/// row and changes when another request takes an abandoned claim over, so a
+/// run that lost its claim can no longer complete (or release) the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub scope: IdempotencyScope,
+    pub fence: i64,
+}
+
+/// Carried into a money transaction: the store completes the claim with the
+/// rendered answer before COMMIT, so the answer is kept exactly when the money
+/// moved. `render` turns the result into the bytes to keep; what they mean is
+/// the caller's business.
+pub struct IdempotencyReceipt<T> {
+    pub scope: IdempotencyScope,
+    pub fence: i64,
+    pub render: Arc<dyn Fn(&T) -> StoredResponse + Send + Sync>,
+}
+
+impl<T> IdempotencyReceipt<T> {
+    /// A receipt for `claim` that keeps `render(result)` as its answer.
+    pub fn new(
+        claim: &IdempotencyClaim,
+        render: Arc<dyn Fn(&T) -> StoredResponse + Send + Sync>,
+    ) -> Self {
+        Self {
+            scope: claim.scope.clone(),
+            fence: claim.fence,
+            render,
+        }
+    }
+
+    /// The answer to keep for `result`.
+    pub fn response(&self, result: &T) -> StoredResponse {
+        (self.render)(result)
+    }
+}
+
+impl<T> Clone for IdempotencyReceipt<T> {
+    fn clone(&self) -> Self {
+        Self {
+            scope: self.scope.clone(),
+            fence: self.fence,
+            render: self.render.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for IdempotencyReceipt<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdempotencyReceipt")
+            .field("scope", &self.scope)
+            .field("fence", &self.fence)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a store says when a request with a key arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyStart {
-    /// First time: the caller runs the request and then completes or releases the key.
-    Started,
+    /// First time (or an abandoned claim taken over): the caller runs the
+    /// request; a money change completes the claim in its own transaction,
+    /// any other answer completes or releases it afterwards.
+    Started(IdempotencyClaim),
     /// Seen before with the same request: answer with what was answered then.
     Replay(StoredResponse),
 }
@@ -67,5 +131,26 @@ mod tests {
         assert!(IdempotencyKey::parse("키").is_err());
         assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
         assert!(IdempotencyKey::parse(&"k".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn a_receipt_renders_the_result_it_is_given() {
+        let claim = IdempotencyClaim {
+            scope: IdempotencyScope {
+                user_id: UserId(1),
+                endpoint: "charge",
+                key: IdempotencyKey::parse("k").unwrap(),
+            },
+            fence: 7,
+        };
+        let receipt: IdempotencyReceipt<i64> = IdempotencyReceipt::new(
+            &claim,
+            Arc::new(|n: &i64| StoredResponse {
+                status: 200,
+                body: n.to_string(),
+            }),
+        );
+        assert_eq!(receipt.fence, 7);
+        assert_eq!(receipt.clone().response(&42).body, "42");
     }
 }

@@ -40,3 +40,7 @@ id_type!(
     /// A completed payment.
     PaymentId
 );
+id_type!(
+    /// A place on a schedule's waiting list.
+    WaitlistEntryId
+);

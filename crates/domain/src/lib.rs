@@ -13,7 +13,8 @@ pub mod queue;
 pub mod reservation;
 pub mod seat;
 pub mod user;
+pub mod waitlist;
 
 pub use error::DomainError;
-pub use ids::{ConcertId, PaymentId, ReservationId, ScheduleId, SeatId, UserId};
+pub use ids::{ConcertId, PaymentId, ReservationId, ScheduleId, SeatId, UserId, WaitlistEntryId};
 pub use money::Won;

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Duration, Utc};
 
-use crate::concert::Schedule;
+use crate::concert::{SaleTerms, Schedule};
 use crate::seat::{Seat, SeatStatus};
 use crate::{ConcertId, DomainError, ReservationId, ScheduleId, SeatId, UserId, Won};
 
@@ -97,15 +97,20 @@ pub struct NewHold {
     pub seat_version: i64,
     /// The store re-checks the limit under a per-user lock, so racing holds of one user cannot pass it.
     pub max_holds_per_user: u32,
+    /// The concert's terms; the store checks its ticket limit under the same
+    /// per-user lock, after the hold limit.
+    pub sale: SaleTerms,
     pub now: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
 impl HoldPolicy {
-    /// Decides whether `user` may hold `seat` of `schedule` now.
+    /// Decides whether `user` may hold `seat` of `schedule` now; the concert's
+    /// ticket limit travels along for the store to check atomically.
     pub fn decide(
         &self,
         user_id: UserId,
+        sale: SaleTerms,
         schedule: &Schedule,
         seat: &Seat,
         live_holds: u32,
@@ -131,6 +136,7 @@ impl HoldPolicy {
             price: seat.price,
             seat_version: seat.version,
             max_holds_per_user: self.max_holds_per_user,
+            sale,
             now,
             expires_at: now + self.hold_ttl,
         })
@@ -169,6 +175,10 @@ mod tests {
         }
     }
 
+    fn terms() -> SaleTerms {
+        SaleTerms::open_now(4, now())
+    }
+
     fn policy() -> HoldPolicy {
         HoldPolicy {
             hold_ttl: Duration::seconds(300),
@@ -181,6 +191,7 @@ mod tests {
         let hold = policy()
             .decide(
                 UserId(1),
+                terms(),
                 &schedule(3600),
                 &seat(SeatStatus::Available, None),
                 1,
@@ -196,7 +207,7 @@ mod tests {
     fn expired_hold_counts_as_free() {
         let seat = seat(SeatStatus::Held, Some(0));
         assert!(policy()
-            .decide(UserId(1), &schedule(3600), &seat, 0, now())
+            .decide(UserId(1), terms(), &schedule(3600), &seat, 0, now())
             .is_ok());
     }
 
@@ -205,20 +216,42 @@ mod tests {
         let p = policy();
         let s = schedule(3600);
         assert_eq!(
-            p.decide(UserId(1), &s, &seat(SeatStatus::Held, Some(1)), 0, now()),
+            p.decide(
+                UserId(1),
+                terms(),
+                &s,
+                &seat(SeatStatus::Held, Some(1)),
+                0,
+                now()
+            ),
             Err(DomainError::SeatUnavailable(7))
         );
         assert_eq!(
-            p.decide(UserId(1), &s, &seat(SeatStatus::Sold, None), 0, now()),
+            p.decide(
+                UserId(1),
+                terms(),
+                &s,
+                &seat(SeatStatus::Sold, None),
+                0,
+                now()
+            ),
             Err(DomainError::SeatUnavailable(7))
         );
         assert_eq!(
-            p.decide(UserId(1), &s, &seat(SeatStatus::Available, None), 2, now()),
+            p.decide(
+                UserId(1),
+                terms(),
+                &s,
+                &seat(SeatStatus::Available, None),
+                2,
+                now()
+            ),
             Err(DomainError::HoldLimitExceeded { limit: 2 })
         );
         assert_eq!(
             p.decide(
                 UserId(1),
+                terms(),
                 &schedule(0),
                 &seat(SeatStatus::Available, None),
                 0,

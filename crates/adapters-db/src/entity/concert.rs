@@ -9,6 +9,8 @@ pub struct Model {
     pub id: i64,
     pub title: String,
     pub venue: String,
+    pub sale_opens_at_ms: i64,
+    pub max_tickets_per_user: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,14 @@ pub struct NewConcertRequest {
     pub venue: String,
     /// 1–50 schedules.
     pub schedules: Vec<NewScheduleRequest>,
+    /// When the sale opens (RFC 3339). Absent: the creation time, so the sale
+    /// is open at once and there is no pre-queue.
+    #[serde(default)]
+    pub sale_opens_at: Option<DateTime<Utc>>,
+    /// 1–50 seats one user may own of this concert. Absent: config
+    /// `reservation.max_tickets_per_user`.
+    #[serde(default)]
+    pub max_tickets_per_user: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -31,6 +39,8 @@ pub struct ConcertCreated {
     pub concert_id: i64,
     pub title: String,
     pub venue: String,
+    pub sale_opens_at: DateTime<Utc>,
+    pub max_tickets_per_user: u32,
     pub schedules: Vec<ScheduleCreated>,
 }
 
@@ -49,6 +59,8 @@ impl From<CreatedConcert> for ConcertCreated {
             concert_id: c.concert.id.0,
             title: c.concert.title,
             venue: c.concert.venue,
+            sale_opens_at: c.concert.sale_opens_at,
+            max_tickets_per_user: c.concert.max_tickets_per_user,
             schedules: c
                 .schedules
                 .into_iter()
@@ -69,6 +81,11 @@ pub struct ConcertSummary {
     pub concert_id: i64,
     pub title: String,
     pub venue: String,
+    /// When the sale opens; joining the queue is allowed from
+    /// `queue.prequeue_opens_secs` before it (the pre-queue).
+    pub sale_opens_at: DateTime<Utc>,
+    /// Seats one user may own of this concert (live holds + paid).
+    pub max_tickets_per_user: u32,
 }
 
 impl From<Concert> for ConcertSummary {
@@ -77,6 +94,8 @@ impl From<Concert> for ConcertSummary {
             concert_id: c.id.0,
             title: c.title,
             venue: c.venue,
+            sale_opens_at: c.sale_opens_at,
+            max_tickets_per_user: c.max_tickets_per_user,
         }
     }
 }

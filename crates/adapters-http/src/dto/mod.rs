@@ -7,6 +7,7 @@ mod problem;
 mod queue;
 mod reservations;
 mod users;
+mod waitlist;
 
 pub use concerts::*;
 pub use payments::*;
@@ -15,3 +16,4 @@ pub use problem::Problem;
 pub use queue::*;
 pub use reservations::*;
 pub use users::*;
+pub use waitlist::*;

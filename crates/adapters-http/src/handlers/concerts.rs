@@ -1,4 +1,5 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use application::ConcertRequest;
 use domain::{ConcertId, ScheduleId};
 
 use crate::dto::{
@@ -34,10 +35,14 @@ pub async fn create_concert(
         .iter()
         .map(|s| (s.starts_at, s.seat_count, s.price))
         .collect();
-    let created = state
-        .create_concert
-        .execute(admin_key, &body.title, &body.venue, &schedules)
-        .await?;
+    let request = ConcertRequest {
+        title: &body.title,
+        venue: &body.venue,
+        schedules: &schedules,
+        sale_opens_at: body.sale_opens_at,
+        max_tickets_per_user: body.max_tickets_per_user,
+    };
+    let created = state.create_concert.execute(admin_key, request).await?;
     Ok(HttpResponse::Created().json(ConcertCreated::from(created)))
 }
 

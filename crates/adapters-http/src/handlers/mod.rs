@@ -7,6 +7,7 @@ pub mod points;
 pub mod queue;
 pub mod reservations;
 pub mod users;
+pub mod waitlist;
 
 use serde::de::DeserializeOwned;
 

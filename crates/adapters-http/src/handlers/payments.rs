@@ -1,5 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use domain::payment::refund::Refund;
+use domain::payment::Payment;
 use domain::PaymentId;
 
 use super::from_json;
@@ -40,19 +42,28 @@ pub async fn pay(
     req: HttpRequest,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
+    // The body's form decides the answer's shape; a malformed body fails
+    // inside the run, after a replay had its chance.
+    let present: fn(&Payment) -> PaymentResponse = if body.get("reservationIds").is_some() {
+        |p| PaymentResponse::new(p.clone(), true)
+    } else {
+        |p| PaymentResponse::new(p.clone(), false)
+    };
+    let (state, body, queue_token) = (&state, &body, &queue_token);
     idempotent(
-        &state,
+        state,
         &req,
         user.0,
         "payment",
-        &body,
+        body,
         StatusCode::CREATED,
-        || async {
-            let input: PaymentRequest = from_json(body.clone())?;
-            let (ids, multi) = input.ids()?;
+        present,
+        |receipt| async move {
+            let input: PaymentRequest = from_json(body.0.clone())?;
+            let (ids, _) = input.ids()?;
             let result = state
                 .pay_reservation
-                .execute(user.0, queue_token.as_deref(), &ids)
+                .execute(user.0, queue_token.as_deref(), &ids, receipt.as_ref())
                 .await
                 .map_err(ApiError::from);
             state
@@ -60,7 +71,7 @@ pub async fn pay(
                 .payments
                 .with_label_values(&[Metrics::outcome(&result)])
                 .inc();
-            Ok(PaymentResponse::new(result?, multi))
+            result
         },
     )
     .await
@@ -118,16 +129,20 @@ pub async fn refund(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = PaymentId(path.into_inner());
+    let state = &state;
     idempotent(
-        &state,
+        state,
         &req,
         user.0,
         "refund",
         &serde_json::Value::Null,
         StatusCode::OK,
-        || async {
-            let refund = state.refund_payment.execute(user.0, id).await?;
-            Ok(RefundResponse::from(refund))
+        |refund: &Refund| RefundResponse::from(refund.clone()),
+        |receipt| async move {
+            Ok(state
+                .refund_payment
+                .execute(user.0, id, receipt.as_ref())
+                .await?)
         },
     )
     .await

@@ -1,5 +1,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use domain::points::Balance;
 use domain::UserId;
 
 use super::from_json;
@@ -60,20 +61,21 @@ pub async fn charge(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = UserId(path.into_inner());
+    let (state, body) = (&state, &body);
     idempotent(
-        &state,
+        state,
         &req,
         user.0,
         "charge",
-        &body,
+        body,
         StatusCode::OK,
-        || async {
-            let input: ChargeRequest = from_json(body.clone())?;
-            let balance = state
+        |balance: &Balance| BalanceResponse::from(*balance),
+        |receipt| async move {
+            let input: ChargeRequest = from_json(body.0.clone())?;
+            Ok(state
                 .charge_points
-                .execute(user.0, owner, input.amount)
-                .await?;
-            Ok(BalanceResponse::from(balance))
+                .execute(user.0, owner, input.amount, receipt.as_ref())
+                .await?)
         },
     )
     .await

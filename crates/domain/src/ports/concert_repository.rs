@@ -12,6 +12,8 @@ pub trait ConcertRepository: Send + Sync {
     async fn create(&self, concert: &NewConcert) -> Result<CreatedConcert, DomainError>;
     async fn list(&self) -> Result<Vec<Concert>, DomainError>;
     async fn exists(&self, id: ConcertId) -> Result<bool, DomainError>;
+    /// One concert with its sale terms (these never change once created).
+    async fn find(&self, id: ConcertId) -> Result<Option<Concert>, DomainError>;
     async fn is_empty(&self) -> Result<bool, DomainError>;
     /// Schedules starting after `now`, earliest first, with their free seats at `now`.
     async fn upcoming_schedules(

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::idempotency::{IdempotencyScope, IdempotencyStart, StoredResponse};
+use crate::idempotency::{IdempotencyClaim, IdempotencyScope, IdempotencyStart, StoredResponse};
 use crate::DomainError;
 
 /// Idempotency keys and the responses they answered, shared by every instance.
@@ -17,11 +17,14 @@ pub trait IdempotencyStore: Send + Sync {
         request_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<IdempotencyStart, DomainError>;
+    /// Keeps the answer of a run that changed nothing (a refusal), if the
+    /// claim is still this run's; a claim taken over is left alone.
     async fn complete(
         &self,
-        scope: &IdempotencyScope,
+        claim: &IdempotencyClaim,
         response: &StoredResponse,
     ) -> Result<(), DomainError>;
-    /// Gives the key up so that a retry runs again (the first attempt failed without effect).
-    async fn release(&self, scope: &IdempotencyScope) -> Result<(), DomainError>;
+    /// Gives the key up so that a retry runs again (the first attempt failed
+    /// without effect); only an unanswered claim that is still this run's.
+    async fn release(&self, claim: &IdempotencyClaim) -> Result<(), DomainError>;
 }

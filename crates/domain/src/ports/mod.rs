@@ -12,6 +12,7 @@ mod queue_store;
 mod reservation_store;
 mod seat_repository;
 mod user_repository;
+mod waitlist_store;
 
 pub use access_tokens::{AccessTokens, IssuedAccessToken};
 pub use clock::Clock;
@@ -25,6 +26,7 @@ pub use queue_store::{IssueRequest, QueueStore};
 pub use reservation_store::ReservationStore;
 pub use seat_repository::SeatRepository;
 pub use user_repository::UserRepository;
+pub use waitlist_store::WaitlistStore;
 
 #[cfg(feature = "mocks")]
 pub use {
@@ -33,5 +35,5 @@ pub use {
     password_hasher::MockPasswordHasher, payment_store::MockPaymentStore,
     point_store::MockPointStore, queue_store::MockQueueStore,
     reservation_store::MockReservationStore, seat_repository::MockSeatRepository,
-    user_repository::MockUserRepository,
+    user_repository::MockUserRepository, waitlist_store::MockWaitlistStore,
 };

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 
+use crate::idempotency::IdempotencyReceipt;
 use crate::payment::refund::{Refund, RefundDecision};
 use crate::payment::{Payment, PaymentDecision, PaymentRecord};
 use crate::{DomainError, PaymentId};
@@ -10,11 +11,22 @@ use crate::{DomainError, PaymentId};
 pub trait PaymentStore: Send + Sync {
     /// [`DomainError::ConcurrentModification`] when the balance version moved;
     /// [`DomainError::ReservationNotPayable`] / [`DomainError::ReservationExpired`]
-    /// when a reservation is no longer HELD and unexpired.
-    async fn pay(&self, decision: &PaymentDecision) -> Result<Payment, DomainError>;
+    /// when a reservation is no longer HELD and unexpired. With a receipt,
+    /// its claim is completed in the same transaction, or nothing is applied
+    /// and the answer is [`DomainError::IdempotencyKeyInFlight`].
+    async fn pay<'a>(
+        &self,
+        decision: &PaymentDecision,
+        receipt: Option<&'a IdempotencyReceipt<Payment>>,
+    ) -> Result<Payment, DomainError>;
     /// The payment and its reservations.
     async fn find(&self, id: PaymentId) -> Result<Option<PaymentRecord>, DomainError>;
     /// [`DomainError::AlreadyRefunded`] when another refund won;
     /// [`DomainError::ConcurrentModification`] when the balance version moved.
-    async fn refund(&self, decision: &RefundDecision) -> Result<Refund, DomainError>;
+    /// A receipt is completed in the same transaction, as for `pay`.
+    async fn refund<'a>(
+        &self,
+        decision: &RefundDecision,
+        receipt: Option<&'a IdempotencyReceipt<Refund>>,
+    ) -> Result<Refund, DomainError>;
 }

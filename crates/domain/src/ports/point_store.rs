@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 
+use crate::idempotency::IdempotencyReceipt;
 use crate::points::{Balance, BalanceChange, PointEntry};
 use crate::{DomainError, UserId};
 
@@ -10,8 +11,14 @@ pub trait PointStore: Send + Sync {
     /// The balance, zero with version 0 when the user never had one.
     async fn balance(&self, user_id: UserId) -> Result<Balance, DomainError>;
     /// Applies the change and its history entry in one transaction;
-    /// [`DomainError::ConcurrentModification`] if the version moved.
-    async fn apply(&self, change: &BalanceChange) -> Result<Balance, DomainError>;
+    /// [`DomainError::ConcurrentModification`] if the version moved. With a
+    /// receipt, its claim is completed in the same transaction, or nothing is
+    /// applied and the answer is [`DomainError::IdempotencyKeyInFlight`].
+    async fn apply<'a>(
+        &self,
+        change: &BalanceChange,
+        receipt: Option<&'a IdempotencyReceipt<Balance>>,
+    ) -> Result<Balance, DomainError>;
     /// Newest first.
     async fn history(&self, user_id: UserId) -> Result<Vec<PointEntry>, DomainError>;
 }

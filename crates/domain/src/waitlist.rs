@@ -1,0 +1,199 @@
+//! The waiting list of a sold-out schedule: freed seats go to its first entry.
+
+use chrono::{DateTime, Utc};
+
+use crate::concert::{SaleTerms, Schedule};
+use crate::{ConcertId, DomainError, ReservationId, ScheduleId, UserId, WaitlistEntryId};
+
+/// WAITING → OFFERED (a seat is held for the user) → FULFILLED (paid) or
+/// LAPSED (not paid in time, or cancelled); WAITING → LEFT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitlistStatus {
+    Waiting,
+    Offered,
+    Fulfilled,
+    Lapsed,
+    Left,
+}
+
+impl WaitlistStatus {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "WAITING",
+            Self::Offered => "OFFERED",
+            Self::Fulfilled => "FULFILLED",
+            Self::Lapsed => "LAPSED",
+            Self::Left => "LEFT",
+        }
+    }
+
+    /// Parses a stored status; `None` for anything unknown.
+    pub fn parse(stored: &str) -> Option<Self> {
+        Some(match stored {
+            "WAITING" => Self::Waiting,
+            "OFFERED" => Self::Offered,
+            "FULFILLED" => Self::Fulfilled,
+            "LAPSED" => Self::Lapsed,
+            "LEFT" => Self::Left,
+            _ => return None,
+        })
+    }
+}
+
+/// One user's place on one schedule's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistEntry {
+    pub id: WaitlistEntryId,
+    pub user_id: UserId,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
+    pub status: WaitlistStatus,
+    /// 1 + WAITING entries of the schedule made before it; only while WAITING.
+    pub position: Option<u32>,
+    /// The offered hold, once OFFERED.
+    pub reservation_id: Option<ReservationId>,
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl WaitlistEntry {
+    /// Only a WAITING entry can be left.
+    pub fn ensure_leavable(&self) -> Result<(), DomainError> {
+        match self.status {
+            WaitlistStatus::Waiting => Ok(()),
+            other => Err(DomainError::WaitlistEntryClosed(other.as_str().to_owned())),
+        }
+    }
+}
+
+/// What the join decision needs to know, read before it.
+#[derive(Debug, Clone, Copy)]
+pub struct JoinFacts {
+    pub sale: SaleTerms,
+    /// Seats of the concert the user owns (live holds + paid).
+    pub owned_tickets: u64,
+    /// Seats of the schedule a hold could take now.
+    pub available_seats: u32,
+}
+
+/// A request to join, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub user_id: UserId,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
+    pub now: DateTime<Utc>,
+}
+
+/// Refuses a join in the contract's order: SALE_NOT_OPEN, SCHEDULE_CLOSED,
+/// TICKET_LIMIT_EXCEEDED, then SEATS_AVAILABLE (hold one instead).
+pub fn decide_join(
+    user_id: UserId,
+    schedule: &Schedule,
+    facts: JoinFacts,
+    now: DateTime<Utc>,
+) -> Result<NewEntry, DomainError> {
+    if !facts.sale.is_open(now) {
+        return Err(DomainError::SaleNotOpen);
+    }
+    if schedule.is_closed(now) {
+        return Err(DomainError::ScheduleClosed);
+    }
+    facts.sale.ensure_ticket_room(facts.owned_tickets)?;
+    if facts.available_seats > 0 {
+        return Err(DomainError::SeatsAvailable);
+    }
+    Ok(NewEntry {
+        user_id,
+        concert_id: schedule.concert_id,
+        schedule_id: schedule.id,
+        now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Won;
+    use chrono::Duration;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn schedule(starts_in: i64) -> Schedule {
+        Schedule {
+            id: ScheduleId(3),
+            concert_id: ConcertId(2),
+            starts_at: now() + Duration::seconds(starts_in),
+            price: Won(1),
+            seat_count: 1,
+        }
+    }
+
+    fn facts(opens_in: i64, owned: u64, available: u32) -> JoinFacts {
+        JoinFacts {
+            sale: SaleTerms {
+                sale_opens_at: now() + Duration::seconds(opens_in),
+                max_tickets_per_user: 2,
+            },
+            owned_tickets: owned,
+            available_seats: available,
+        }
+    }
+
+    #[test]
+    fn a_sold_out_open_schedule_takes_joiners() {
+        let entry = decide_join(UserId(1), &schedule(60), facts(0, 1, 0), now()).unwrap();
+        assert_eq!(
+            (entry.schedule_id, entry.concert_id),
+            (ScheduleId(3), ConcertId(2))
+        );
+    }
+
+    #[test]
+    fn refusals_in_the_contracts_order() {
+        let cases = [
+            (schedule(0), facts(1, 2, 1), DomainError::SaleNotOpen),
+            (schedule(0), facts(0, 2, 1), DomainError::ScheduleClosed),
+            (
+                schedule(60),
+                facts(0, 2, 1),
+                DomainError::TicketLimitExceeded { limit: 2 },
+            ),
+            (schedule(60), facts(0, 1, 1), DomainError::SeatsAvailable),
+        ];
+        for (s, f, expected) in cases {
+            assert_eq!(decide_join(UserId(1), &s, f, now()), Err(expected));
+        }
+    }
+
+    #[test]
+    fn only_waiting_entries_can_be_left() {
+        let mut entry = WaitlistEntry {
+            id: WaitlistEntryId(1),
+            user_id: UserId(1),
+            concert_id: ConcertId(2),
+            schedule_id: ScheduleId(3),
+            status: WaitlistStatus::Waiting,
+            position: Some(1),
+            reservation_id: None,
+            offer_expires_at: None,
+            created_at: now(),
+        };
+        assert!(entry.ensure_leavable().is_ok());
+        entry.status = WaitlistStatus::Offered;
+        assert_eq!(
+            entry.ensure_leavable(),
+            Err(DomainError::WaitlistEntryClosed("OFFERED".into()))
+        );
+        assert_eq!(
+            WaitlistStatus::parse("LAPSED"),
+            Some(WaitlistStatus::Lapsed)
+        );
+        assert_eq!(WaitlistStatus::parse("nope"), None);
+    }
+}
