@@ -269,8 +269,12 @@ impl Browser {
     pub async fn screenshot(&self, width: u32, path: &Path) {
         self.post("/window/rect", json!({"width": width, "height": 900}))
             .await;
+        // The window's height includes the browser's own frame: add it.
         let height = self
-            .script("return document.documentElement.scrollHeight;", json!([]))
+            .script(
+                "return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight;",
+                json!([]),
+            )
             .await
             .as_u64()
             .unwrap_or(900)
