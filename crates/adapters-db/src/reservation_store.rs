@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use crate::concert_repository::takeable_at;
-use crate::entity::{reservation, seat, user};
+use crate::entity::{reservation, seat, user, waitlist_entry};
 use crate::error::{db_err, is_unique_violation};
 use crate::time::{from_ms, to_ms};
 use crate::waitlist_handover::{free_seat, Ending, HandOver};
@@ -119,6 +119,34 @@ pub(crate) async fn lock_user(
     Ok(())
 }
 
+impl DbReservationStore {
+    /// Ends one lapsed hold and frees its seat (to the waiting list first), in
+    /// its own small transaction. Every write is conditional, so sweepers in
+    /// several instances never double-apply.
+    async fn lapse(&self, r: &reservation::Model, now: DateTime<Utc>) -> Result<u64, DomainError> {
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let freed = free_seat(&txn, &self.hand_over, r, r.seat_version, Ending::Lapse, now).await?;
+        txn.commit().await.map_err(db_err)?;
+        self.seat_maps.invalidate(r.schedule_id);
+        Ok(freed.reservation_rows)
+    }
+
+    /// Lapses the seat's lapsed hold now, if it has one.
+    async fn lapse_seat(&self, seat_id: SeatId, now: DateTime<Utc>) -> Result<(), DomainError> {
+        let lapsed = reservation::Entity::find()
+            .filter(reservation::Column::SeatId.eq(seat_id.0))
+            .filter(reservation::Column::Status.eq("HELD"))
+            .filter(reservation::Column::ExpiresAtMs.lte(to_ms(now)))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        if let Some(r) = lapsed {
+            self.lapse(&r, now).await?;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl ReservationStore for DbReservationStore {
     async fn hold(&self, hold: &NewHold) -> Result<Reservation, DomainError> {
@@ -149,18 +177,39 @@ impl ReservationStore for DbReservationStore {
             .await
             .map_err(db_err)?;
         if taken.rows_affected == 0 {
+            drop(txn);
+            // A lapsed hold the waiting list waits for is handed over at use.
+            self.lapse_seat(hold.seat_id, hold.now).await?;
             return Err(DomainError::SeatUnavailable(hold.seat_number as i64));
         }
         // The seat's previous hold lapsed: write it down so the unique index on
-        // live holds admits the new one.
-        reservation::Entity::update_many()
-            .col_expr(reservation::Column::Status, Expr::value("EXPIRED"))
+        // live holds admits the new one (a lapsed offer ends its entry too).
+        let lapsed: Vec<i64> = reservation::Entity::find()
+            .select_only()
+            .column(reservation::Column::Id)
             .filter(reservation::Column::SeatId.eq(hold.seat_id.0))
             .filter(reservation::Column::Status.eq("HELD"))
             .filter(reservation::Column::ExpiresAtMs.lte(now_ms))
-            .exec(&txn)
+            .into_tuple()
+            .all(&txn)
             .await
             .map_err(db_err)?;
+        if !lapsed.is_empty() {
+            reservation::Entity::update_many()
+                .col_expr(reservation::Column::Status, Expr::value("EXPIRED"))
+                .filter(reservation::Column::Id.is_in(lapsed.clone()))
+                .filter(reservation::Column::Status.eq("HELD"))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+            waitlist_entry::Entity::update_many()
+                .col_expr(waitlist_entry::Column::Status, Expr::value("LAPSED"))
+                .filter(waitlist_entry::Column::ReservationId.is_in(lapsed))
+                .filter(waitlist_entry::Column::Status.eq("OFFERED"))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
         let created = reservation::ActiveModel {
             user_id: Set(hold.user_id.0),
             concert_id: Set(hold.concert_id.0),
@@ -263,21 +312,7 @@ impl ReservationStore for DbReservationStore {
             .map_err(db_err)?;
         let mut expired = 0;
         for r in lapsed {
-            // Each release is its own small transaction, and every write is
-            // conditional, so sweepers in several instances never double-apply.
-            let txn = self.db.begin().await.map_err(db_err)?;
-            let freed = free_seat(
-                &txn,
-                &self.hand_over,
-                &r,
-                r.seat_version,
-                Ending::Lapse,
-                now,
-            )
-            .await?;
-            txn.commit().await.map_err(db_err)?;
-            self.seat_maps.invalidate(r.schedule_id);
-            expired += freed.reservation_rows;
+            expired += self.lapse(&r, now).await?;
         }
         Ok(expired)
     }

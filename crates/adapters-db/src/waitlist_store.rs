@@ -99,6 +99,17 @@ impl WaitlistStore for DbWaitlistStore {
         }
     }
 
+    async fn live_entry(
+        &self,
+        user_id: UserId,
+        schedule_id: ScheduleId,
+    ) -> Result<Option<WaitlistEntry>, DomainError> {
+        match live_entry(&self.db, user_id, schedule_id).await? {
+            Some(m) => Ok(Some(view(&self.db, m).await?)),
+            None => Ok(None),
+        }
+    }
+
     async fn find(&self, id: WaitlistEntryId) -> Result<Option<WaitlistEntry>, DomainError> {
         match waitlist_entry::Entity::find_by_id(id.0)
             .one(&self.db)

@@ -33,6 +33,11 @@ impl JoinWaitlist {
             .find(concert_id)
             .await?
             .ok_or_else(not_found)?;
+        // A repeat answers with the live entry (200), whatever the list's state:
+        // an offer, for one, counts toward the very limits checked below.
+        if let Some(live) = self.waitlist.live_entry(user_id, schedule_id).await? {
+            return Ok((live, false));
+        }
         let now = self.clock.now();
         let facts = JoinFacts {
             sale: concert.sale(),
@@ -78,6 +83,7 @@ mod tests {
             }))
         });
         let mut waitlist = waitlist;
+        waitlist.expect_live_entry().returning(|_, _| Ok(None));
         waitlist.expect_owned_tickets().returning(|_, _, _| Ok(0));
         waitlist
             .expect_available_seats()

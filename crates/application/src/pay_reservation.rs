@@ -149,9 +149,12 @@ mod tests {
         expire_calls: usize,
     ) -> PayReservation {
         let mut reservations = MockReservationStore::new();
-        reservations
-            .expect_find()
-            .returning(move |_| Ok(Some(found.clone())));
+        reservations.expect_find().returning(move |id| {
+            Ok(Some(Reservation {
+                id,
+                ..found.clone()
+            }))
+        });
         let mut points = MockPointStore::new();
         points.expect_balance().returning(move |user_id| {
             Ok(Balance {
@@ -308,5 +311,70 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::NotFound(_)));
+    }
+
+    #[tokio::test]
+    async fn several_seats_are_one_debit_of_the_sum() {
+        let mut payments = MockPaymentStore::new();
+        payments
+            .expect_pay()
+            .withf(|d, _| {
+                d.items.len() == 2
+                    && d.items[1].reservation_id == ReservationId(6)
+                    && d.amount == Won(60_000)
+                    && d.debit.delta == Won(-60_000)
+                    && !d.offer
+            })
+            .times(1)
+            .returning(paid);
+        let uc = use_case(
+            reservation(ReservationStatus::Held, 60),
+            60_000,
+            payments,
+            active_queue(),
+            1,
+        );
+        let payment = uc
+            .execute(
+                UserId(1),
+                Some("t"),
+                &[ReservationId(5), ReservationId(6)],
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            payment.reservation_ids,
+            [ReservationId(5), ReservationId(6)]
+        );
+        let err = uc
+            .execute(
+                UserId(1),
+                Some("t"),
+                &[ReservationId(5), ReservationId(5)],
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Validation(_)));
+    }
+
+    #[tokio::test]
+    async fn an_offer_needs_no_token_and_expires_none() {
+        let mut offer = reservation(ReservationStatus::Held, 60);
+        offer.offer = true;
+        let mut payments = MockPaymentStore::new();
+        payments
+            .expect_pay()
+            .withf(|d, _| d.offer)
+            .times(1)
+            .returning(paid);
+        // A queue mock without expectations: checking or expiring a token would panic.
+        let uc = use_case(offer, 30_000, payments, MockQueueStore::new(), 0);
+        let payment = uc
+            .execute(UserId(1), None, &[ReservationId(5)], None)
+            .await
+            .unwrap();
+        assert_eq!(payment.balance_after, Won(0));
     }
 }

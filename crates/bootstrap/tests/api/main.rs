@@ -12,6 +12,7 @@ mod onsale_queue;
 mod operations;
 mod orders;
 mod pages;
+mod orders_race;
 mod payments;
 mod points;
 mod queue;

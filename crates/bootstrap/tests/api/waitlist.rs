@@ -230,10 +230,17 @@ async fn offers_skip_users_at_the_ticket_limit(backend: Backend) {
     assert_eq!(cancel(&app, holder, held).await.0, StatusCode::OK);
     assert_eq!(entry(&app, full).await["status"], "WAITING");
     assert_eq!(entry(&app, next).await["status"], "OFFERED");
+    // The offer is `next`'s one ticket; a repeat join still answers with the entry.
+    let (status, again) = join(&app, next, concert_id, schedules[0]).await;
+    assert_eq!(
+        (status, again["status"].as_str()),
+        (StatusCode::OK, Some("OFFERED")),
+        "{again}"
+    );
 }
 
 async fn a_lapsed_hold_stays_held_while_the_list_waits(backend: Backend) {
-    // The sweeper runs at start-up and then not for a minute: the lapse is seen at use.
+    // The sweeper runs at start-up and then not for a minute: the lapse is found at use.
     let app = spawn_app_with(backend, |s| {
         s.reservation.hold_ttl_secs = 1;
         s.reservation.sweep_interval_ms = 60_000;
@@ -258,5 +265,8 @@ async fn a_lapsed_hold_stays_held_while_the_list_waits(backend: Backend) {
     let seat = map["seats"][0]["seatId"].as_i64().unwrap();
     let (status, body) = app.hold(sniper, &token, schedules[0], seat).await;
     assert_code(status, &body, StatusCode::CONFLICT, "SEAT_UNAVAILABLE");
-    assert_eq!(entry(&app, waiting).await["status"], "WAITING");
+    // Found at use, the lapsed hold went to the list there and then.
+    assert_eq!(entry(&app, waiting).await["status"], "OFFERED");
+    let (_, map) = app.seats(sniper, &token, concert_id, schedules[0]).await;
+    assert_eq!(map["seats"][0]["status"], "HELD", "{map}");
 }

@@ -12,6 +12,12 @@ pub trait WaitlistStore: Send + Sync {
     /// The user's live (WAITING or OFFERED) entry for the schedule (`false`),
     /// or a new WAITING one (`true`).
     async fn join(&self, entry: &NewEntry) -> Result<(WaitlistEntry, bool), DomainError>;
+    /// The user's live (WAITING or OFFERED) entry for the schedule, if any.
+    async fn live_entry(
+        &self,
+        user_id: UserId,
+        schedule_id: ScheduleId,
+    ) -> Result<Option<WaitlistEntry>, DomainError>;
     async fn find(&self, id: WaitlistEntryId) -> Result<Option<WaitlistEntry>, DomainError>;
     /// The user's entries, newest first: at most `limit`, older than `before` when given.
     async fn list_of(
