@@ -11,6 +11,7 @@ mod handlers;
 mod idempotent;
 mod metrics;
 mod openapi;
+mod pages;
 mod routes;
 mod security;
 mod state;

@@ -60,6 +60,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .service(ops::live)
                     .service(ops::ready)
                     .service(ops::metrics)
+                    .configure(crate::pages::routes)
                     .service(
                         SwaggerUi::new("/swagger-ui/{_:.*}")
                             .url("/api-docs/openapi.json", ApiDoc::openapi()),

@@ -74,7 +74,7 @@ pub struct Backend {
 static POSTGRES: OnceCell<Option<String>> = OnceCell::const_new();
 
 /// A service the tests need but cannot find: skip, except under `CI=true`.
-fn missing(what: &str) {
+pub fn missing(what: &str) {
     assert!(
         std::env::var("CI").as_deref() != Ok("true"),
         "CI=true but {what} is not available"

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod bad_input;
+mod browser;
 mod concerts;
 mod concurrency;
 mod idempotency;
@@ -11,6 +12,7 @@ mod onsale;
 mod onsale_queue;
 mod operations;
 mod orders;
+mod pages;
 mod orders_race;
 mod payments;
 mod points;
