@@ -8,6 +8,7 @@ mod handlers;
 mod idempotent;
 mod metrics;
 mod openapi;
+mod paging;
 mod routes;
 mod security;
 mod state;

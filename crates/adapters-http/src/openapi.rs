@@ -18,7 +18,8 @@ Choices where the contract is silent:\n\
 - Point history `amount` is signed: PAYMENT entries are negative, so the balance is the sum of the amounts.\n\
 - Timestamps have millisecond precision.\n\
 - Any endpoint whose store (the database, or Redis for the queue) does not answer replies 503 SERVICE_UNAVAILABLE within a few seconds.\n\
-- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).",
+- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).\n\
+- Lists are paged by keyset on the id (concerts ascending, the rest newest first): `limit` 1–500 (default 100; not an integer or out of range: 400 VALIDATION_FAILED), `after` a `nextCursor` exactly as received (opaque; anything else: 400 VALIDATION_FAILED). A page may be shorter than `limit` only when it is the last one; `nextCursor` is null on the last page. A cursor stays valid forever; items added after the first page was read appear only at the end of an ascending list and never in a newest-first list already being read. Other query parameters are ignored.",
         version = "1.0.0"
     ),
     paths(

@@ -6,6 +6,7 @@ mod helpers;
 mod concerts;
 mod concurrency;
 mod operations;
+mod pagination;
 mod payments;
 mod points;
 mod queue;

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::concert::{Concert, CreatedConcert, NewConcert, Schedule, ScheduleAvailability};
-use crate::{ConcertId, DomainError, ScheduleId};
+use crate::{ConcertId, DomainError, Page, PageRequest, ScheduleId};
 
 /// The catalogue: concerts, schedules and the seats they are created with.
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -10,7 +10,8 @@ use crate::{ConcertId, DomainError, ScheduleId};
 pub trait ConcertRepository: Send + Sync {
     /// Creates the concert, its schedules and every seat in one transaction.
     async fn create(&self, concert: &NewConcert) -> Result<CreatedConcert, DomainError>;
-    async fn list(&self) -> Result<Vec<Concert>, DomainError>;
+    /// The catalogue by id ascending, one page at a time.
+    async fn list(&self, page: PageRequest) -> Result<Page<Concert>, DomainError>;
     async fn exists(&self, id: ConcertId) -> Result<bool, DomainError>;
     async fn is_empty(&self) -> Result<bool, DomainError>;
     /// Schedules starting after `now`, earliest first, with their free seats at `now`.

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use crate::points::{Balance, BalanceChange, PointEntry};
-use crate::{DomainError, UserId};
+use crate::{DomainError, Page, PageRequest, UserId};
 
 /// Point balances and their history.
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -12,6 +12,10 @@ pub trait PointStore: Send + Sync {
     /// Applies the change and its history entry in one transaction;
     /// [`DomainError::ConcurrentModification`] if the version moved.
     async fn apply(&self, change: &BalanceChange) -> Result<Balance, DomainError>;
-    /// Newest first.
-    async fn history(&self, user_id: UserId) -> Result<Vec<PointEntry>, DomainError>;
+    /// Newest first, one page at a time.
+    async fn history(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+    ) -> Result<Page<PointEntry>, DomainError>;
 }
