@@ -16,6 +16,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     RouteNotFound(String),
+    /// A per-client-IP rate limit (sign-up, login, queue join) is exhausted.
+    #[error("too many requests from this address; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
 }
 
 impl ApiError {
@@ -23,6 +26,7 @@ impl ApiError {
         match self {
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::RouteNotFound(_) => "NOT_FOUND",
+            Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::Domain(e) => match e {
                 DomainError::Validation(_) => "VALIDATION_FAILED",
                 DomainError::LoginIdTaken => "LOGIN_ID_TAKEN",
@@ -79,6 +83,7 @@ impl ResponseError for ApiError {
         match self {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Domain(e) => match e {
                 DomainError::Validation(_) => StatusCode::BAD_REQUEST,
                 DomainError::InvalidCredentials | DomainError::Unauthenticated => {
@@ -117,9 +122,8 @@ impl ResponseError for ApiError {
             &serde_json::to_string(&self.problem()).unwrap_or_default(),
         );
         let retry_after = match self {
-            Self::Domain(DomainError::TooManyAttempts { retry_after_secs }) => {
-                Some(*retry_after_secs)
-            }
+            Self::Domain(DomainError::TooManyAttempts { retry_after_secs })
+            | Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             // Overload or an outage: tell clients to back off instead of hammering.
             Self::Domain(DomainError::Unavailable(_)) => Some(1),
             _ => None,

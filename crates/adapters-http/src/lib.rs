@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod handlers;
 mod idempotent;
+mod limits;
 mod metrics;
 mod openapi;
 mod paging;
@@ -15,6 +16,7 @@ mod state;
 mod telemetry;
 
 pub use error::ApiError;
+pub use limits::{Limiter, RateLimits, TrustedProxy};
 pub use metrics::Metrics;
 pub use openapi::ApiDoc;
 pub use routes::configure;

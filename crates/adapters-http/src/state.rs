@@ -7,7 +7,7 @@ use application::{
 };
 use async_trait::async_trait;
 
-use crate::Metrics;
+use crate::{Metrics, RateLimits};
 
 /// Whether the stores this instance needs answer right now.
 #[async_trait]
@@ -35,4 +35,5 @@ pub struct AppState {
     pub idempotency: Idempotency,
     pub readiness: Arc<dyn Readiness>,
     pub metrics: Metrics,
+    pub limits: RateLimits,
 }

@@ -1,4 +1,5 @@
 use std::net::TcpListener;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,9 @@ use adapters_db::{
     DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
     SeatMapCache,
 };
-use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
+use adapters_http::{
+    AppState, Argon2Hasher, JwtAccessTokens, Limiter, Metrics, RateLimits, Readiness,
+};
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
@@ -29,6 +32,7 @@ use tokio::sync::watch;
 use crate::clock::SystemClock;
 use crate::jobs::{spawn_job, Job};
 use crate::seed::seed_demo_catalogue;
+use crate::settings::LimitsSettings;
 use crate::{QueueBackend, Settings};
 
 /// Connections the background jobs have to themselves on PostgreSQL.
@@ -70,6 +74,20 @@ impl Readiness for StoresReadiness {
             .await
             .unwrap_or(false)
     }
+}
+
+fn rate_limits(settings: &LimitsSettings) -> anyhow::Result<RateLimits> {
+    let limiter = |per_minute: Option<u32>| {
+        per_minute
+            .and_then(NonZeroU32::new)
+            .map(Limiter::per_minute)
+    };
+    Ok(RateLimits {
+        sign_up: limiter(settings.signup_per_minute),
+        log_in: limiter(settings.login_per_minute),
+        join_queue: limiter(settings.join_per_minute),
+        trusted_proxies: settings.trusted_proxies()?,
+    })
 }
 
 fn random_secret() -> String {
@@ -224,6 +242,7 @@ impl Application {
             },
             readiness: Arc::new(StoresReadiness { db, redis }),
             metrics: Metrics::new(),
+            limits: rate_limits(&settings.limits)?,
         });
 
         // On PostgreSQL the background jobs get a small pool of their own, so

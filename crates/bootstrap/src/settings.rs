@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use adapters_http::TrustedProxy;
 use config::{Config, Environment, File};
 use serde::Deserialize;
 
@@ -41,6 +42,9 @@ pub struct Settings {
     pub reservation: ReservationSettings,
     pub demo: DemoSettings,
     pub redis: RedisSettings,
+    /// Unset keys mean no limit.
+    #[serde(default)]
+    pub limits: LimitsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +112,37 @@ pub struct RedisSettings {
     pub key_prefix: String,
 }
 
+/// Per-client-IP abuse limits, each instance counting on its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LimitsSettings {
+    /// Sign-ups per minute per client address; unset = unlimited.
+    pub signup_per_minute: Option<u32>,
+    /// Login attempts per minute per client address; unset = unlimited.
+    pub login_per_minute: Option<u32>,
+    /// Queue joins per minute per client address; unset = unlimited.
+    pub join_per_minute: Option<u32>,
+    /// Addresses or CIDR blocks of the proxies whose `X-Forwarded-For` names the client
+    /// (comma-separated in the environment).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl LimitsSettings {
+    /// The proxies, parsed; a bad entry is refused naming the key.
+    pub fn trusted_proxies(&self) -> Result<Vec<TrustedProxy>, SettingsError> {
+        self.trusted_proxies
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                p.parse().map_err(|reason| SettingsError::Invalid {
+                    key: "limits.trusted_proxies",
+                    reason,
+                })
+            })
+            .collect()
+    }
+}
+
 /// Why the configuration was refused; each names the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -162,7 +197,9 @@ impl Settings {
                 Environment::with_prefix("APP")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("limits.trusted_proxies"),
             )
             .build()?
             .try_deserialize()?;
@@ -209,6 +246,18 @@ impl Settings {
                 reason: "must be greater than 0".into(),
             });
         }
+        let limits = [
+            ("limits.signup_per_minute", self.limits.signup_per_minute),
+            ("limits.login_per_minute", self.limits.login_per_minute),
+            ("limits.join_per_minute", self.limits.join_per_minute),
+        ];
+        if let Some((key, _)) = limits.iter().find(|(_, v)| *v == Some(0)) {
+            return Err(SettingsError::Invalid {
+                key,
+                reason: "must be greater than 0; leave it unset for no limit".into(),
+            });
+        }
+        self.limits.trusted_proxies()?;
         self.auth.jwt_secret = self.auth.jwt_secret.filter(|s| !s.expose().is_empty());
         self.admin.api_key = self.admin.api_key.filter(|s| !s.expose().is_empty());
         Ok(self)
@@ -247,5 +296,20 @@ mod tests {
         assert!(err.contains("database.url"), "{err}");
         std::env::remove_var("APP__DATABASE__URL");
         std::env::remove_var("APP__ADMIN__API_KEY");
+
+        assert!(defaults.limits.login_per_minute.is_none());
+        std::env::set_var("APP__LIMITS__LOGIN_PER_MINUTE", "10");
+        std::env::set_var("APP__LIMITS__TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1");
+        let limited = Settings::load().unwrap();
+        assert_eq!(limited.limits.login_per_minute, Some(10));
+        assert_eq!(limited.limits.trusted_proxies().unwrap().len(), 2);
+        std::env::set_var("APP__LIMITS__TRUSTED_PROXIES", "10.0.0.0/99");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("limits.trusted_proxies"), "{err}");
+        std::env::remove_var("APP__LIMITS__TRUSTED_PROXIES");
+        std::env::set_var("APP__LIMITS__LOGIN_PER_MINUTE", "0");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("limits.login_per_minute"), "{err}");
+        std::env::remove_var("APP__LIMITS__LOGIN_PER_MINUTE");
     }
 }

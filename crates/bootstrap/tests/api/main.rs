@@ -5,6 +5,7 @@ mod helpers;
 
 mod concerts;
 mod concurrency;
+mod limits;
 mod operations;
 mod pagination;
 mod payments;
