@@ -13,6 +13,8 @@ use crate::handlers::{concerts, ops, payments, points, queue, reservations, user
 Choices where the contract is silent:\n\
 - Every error is application/problem+json with a `code`. A non-integer id in a path is 404 NOT_FOUND; an unknown route is 404 NOT_FOUND; a JSON body over 16 KiB is 413 PAYLOAD_TOO_LARGE; a body that is not `application/json` is 400 VALIDATION_FAILED.\n\
 - 429 TOO_MANY_ATTEMPTS carries `Retry-After` (seconds). A successful login clears the failure count.\n\
+- An unknown login id is verified against a dummy Argon2id hash of the same parameters, so it costs what a wrong password does. A password that breaks the sign-up rules is refused without hashing, for known and unknown ids alike.\n\
+- Per-client-IP limits (sign-up, login, queue join; off unless configured, counted per instance) answer 429 TOO_MANY_REQUESTS with `Retry-After` (seconds) before anything else is checked; the client IP comes from `X-Forwarded-For` only when the peer is a configured trusted proxy.\n\
 - The seat map and seat holds answer 404 for a schedule or seat that does not exist before looking at the queue token.\n\
 - Idempotency-Key: requests are the same when method, path and JSON body (keys sorted) are; 2xx and 4xx answers are kept and replayed, a 5xx releases the key so a retry runs again; a claim left in flight for 60 s by a crashed request may be taken over.\n\
 - Point history `amount` is signed: PAYMENT entries are negative, so the balance is the sum of the amounts.\n\

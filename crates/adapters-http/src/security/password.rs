@@ -1,4 +1,4 @@
-use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use std::sync::Arc;
@@ -16,13 +16,24 @@ use tokio::sync::Semaphore;
 #[derive(Clone)]
 pub struct Argon2Hasher {
     permits: Arc<Semaphore>,
+    /// A hash of random bytes nobody knows, with the parameters of every real one.
+    dummy: Arc<str>,
 }
 
 impl Default for Argon2Hasher {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut secret = [0u8; 32];
+        OsRng.fill_bytes(&mut secret);
+        let salt = SaltString::generate(&mut OsRng);
+        // Runs once at start-up, on input no request influences.
+        let dummy = Argon2::default()
+            .hash_password(&secret, &salt)
+            .expect("argon2 hashes 32 bytes with its default parameters")
+            .to_string();
         Self {
             permits: Arc::new(Semaphore::new(cores)),
+            dummy: dummy.into(),
         }
     }
 }
@@ -69,6 +80,10 @@ impl PasswordHasher for Argon2Hasher {
         })
         .await
     }
+
+    fn dummy_hash(&self) -> String {
+        self.dummy.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -84,5 +99,22 @@ mod tests {
         assert!(hasher.verify(&password, &hash).await.unwrap());
         let wrong = Password::parse("wrong-horse").unwrap();
         assert!(!hasher.verify(&wrong, &hash).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_has_the_parameters_of_real_ones_and_matches_nothing() {
+        let hasher = Argon2Hasher::default();
+        let password = Password::parse("correct-horse").unwrap();
+        let real = hasher.hash(&password).await.unwrap();
+        let dummy = hasher.dummy_hash();
+        let (real, parsed) = (
+            PasswordHash::new(&real).unwrap(),
+            PasswordHash::new(&dummy).unwrap(),
+        );
+        assert_eq!(parsed.algorithm, real.algorithm);
+        assert_eq!(parsed.version, real.version);
+        assert_eq!(parsed.params, real.params, "same memory, passes, lanes");
+        assert_eq!(parsed.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(!hasher.verify(&password, &dummy).await.unwrap());
     }
 }

@@ -10,4 +10,8 @@ use crate::DomainError;
 pub trait PasswordHasher: Send + Sync {
     async fn hash(&self, password: &Password) -> Result<String, DomainError>;
     async fn verify(&self, password: &Password, hash: &str) -> Result<bool, DomainError>;
+    /// A hash made with the same parameters that no password matches: an
+    /// unknown login id is verified against it, so it costs what a wrong
+    /// password does and timing does not tell which accounts exist.
+    fn dummy_hash(&self) -> String;
 }
