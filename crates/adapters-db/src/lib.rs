@@ -17,7 +17,7 @@ mod time;
 mod user_repository;
 
 pub use concert_repository::DbConcertRepository;
-pub use connect::{connect, migrate, ping, DbSetupError};
+pub use connect::{connect, migrate, ping, pool_connections, DbSetupError};
 pub use idempotency_store::DbIdempotencyStore;
 pub use login_attempts::DbLoginAttempts;
 pub use payment_store::DbPaymentStore;

@@ -1,6 +1,7 @@
 //! The HTTP adapter: actix-web handlers, DTOs, extractors, the contract's
 //! error mapping, telemetry and the OpenAPI document.
 
+mod cors;
 mod dto;
 mod error;
 mod extract;
@@ -15,9 +16,10 @@ mod security;
 mod state;
 mod telemetry;
 
+pub use cors::cors;
 pub use error::ApiError;
 pub use limits::{Limiter, RateLimits, TrustedProxy};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, PoolStats};
 pub use openapi::ApiDoc;
 pub use routes::configure;
 pub use security::{Argon2Hasher, JwtAccessTokens};

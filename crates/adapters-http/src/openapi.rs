@@ -21,6 +21,8 @@ Choices where the contract is silent:\n\
 - Timestamps have millisecond precision.\n\
 - Any endpoint whose store (the database, or Redis for the queue) does not answer replies 503 SERVICE_UNAVAILABLE within a few seconds.\n\
 - With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).\n\
+- Responses are compressed (gzip, deflate, br or zstd as built) when the request's `Accept-Encoding` allows it. CORS is off unless origins are configured (`APP__CORS__ALLOWED_ORIGINS`); then those origins may call with the headers this API reads, and `Retry-After` and `X-Request-Id` are exposed.\n\
+- /metrics names start with `concert_` and carry units (`_seconds`, `_total`): concert_http_requests_total, concert_http_request_duration_seconds, concert_reservations_total, concert_payments_total, concert_queue_admitted_total (counters of this instance's work: sum them across instances), concert_queue_waiting_tokens{concert_id} (a global value every instance reports alike: take the max, not the sum), concert_db_pool_connections{state} and concert_build_info{version}.\n\
 - Lists are paged by keyset on the id (concerts ascending, the rest newest first): `limit` 1–500 (default 100; not an integer or out of range: 400 VALIDATION_FAILED), `after` a `nextCursor` exactly as received (opaque; anything else: 400 VALIDATION_FAILED). A page may be shorter than `limit` only when it is the last one; `nextCursor` is null on the last page. A cursor stays valid forever; items added after the first page was read appear only at the end of an ascending list and never in a newest-first list already being read. Other query parameters are ignored.",
         version = "1.0.0"
     ),

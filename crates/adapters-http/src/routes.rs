@@ -26,6 +26,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .service(
                 web::scope("")
                     .wrap(middleware::from_fn(telemetry))
+                    // gzip (or another encoding the client accepts) for every body.
+                    .wrap(middleware::Compress::default())
                     .service(users::sign_up)
                     .service(users::log_in)
                     .service(concerts::create_concert)

@@ -11,7 +11,7 @@ use adapters_db::{
     SeatMapCache,
 };
 use adapters_http::{
-    AppState, Argon2Hasher, JwtAccessTokens, Limiter, Metrics, RateLimits, Readiness,
+    AppState, Argon2Hasher, JwtAccessTokens, Limiter, Metrics, PoolStats, RateLimits, Readiness,
 };
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
@@ -100,6 +100,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = run_migrations(&settings).await?;
         let on_postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+        let pool_db = db.clone();
         let jwt_secret = match &settings.auth.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => adapters_db::load_or_create_secret(&db, "jwt_secret", random_secret).await?,
@@ -282,6 +283,8 @@ impl Application {
                 stopped.clone(),
                 move || {
                     let (admitter, metrics) = (admitter.clone(), metrics.clone());
+                    let (open, idle) = adapters_db::pool_connections(&pool_db);
+                    metrics.observe_pool(PoolStats { open, idle });
                     async move {
                         let report = admitter.tick().await?;
                         metrics.observe_admission(&report);
@@ -301,11 +304,15 @@ impl Application {
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let server =
-            HttpServer::new(move || App::new().configure(adapters_http::configure(state.clone())))
-                .listen(listener)?
-                .shutdown_timeout(30)
-                .run();
+        let origins = settings.cors.allowed_origins.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(adapters_http::cors(&origins))
+                .configure(adapters_http::configure(state.clone()))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
         Ok(Self {
             port,
             server,

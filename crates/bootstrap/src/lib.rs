@@ -9,4 +9,4 @@ mod settings;
 pub mod telemetry;
 
 pub use app::{run_migrations, Application};
-pub use settings::{LimitsSettings, QueueBackend, Settings, SettingsError};
+pub use settings::{LimitsSettings, LogFormat, QueueBackend, Settings, SettingsError};

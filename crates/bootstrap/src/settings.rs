@@ -45,6 +45,31 @@ pub struct Settings {
     /// Unset keys mean no limit.
     #[serde(default)]
     pub limits: LimitsSettings,
+    pub log: LogSettings,
+    #[serde(default)]
+    pub cors: CorsSettings,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable text.
+    Plain,
+    /// One JSON object a line, with the span fields (`request_id`, …).
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+/// Browser origins allowed to call the API cross-origin; empty: CORS off.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CorsSettings {
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +194,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("demo.seed", "true"),
     ("redis.url", "redis://127.0.0.1:6379"),
     ("redis.key_prefix", "concert:"),
+    ("log.format", "plain"),
 ];
 
 fn defaults_builder() -> Result<config::ConfigBuilder<config::builder::DefaultState>, SettingsError>
@@ -199,7 +225,8 @@ impl Settings {
                     .separator("__")
                     .try_parsing(true)
                     .list_separator(",")
-                    .with_list_parse_key("limits.trusted_proxies"),
+                    .with_list_parse_key("limits.trusted_proxies")
+                    .with_list_parse_key("cors.allowed_origins"),
             )
             .build()?
             .try_deserialize()?;
@@ -311,5 +338,21 @@ mod tests {
         let err = Settings::load().unwrap_err().to_string();
         assert!(err.contains("limits.login_per_minute"), "{err}");
         std::env::remove_var("APP__LIMITS__LOGIN_PER_MINUTE");
+
+        assert_eq!(defaults.log.format, LogFormat::Plain);
+        assert!(defaults.cors.allowed_origins.is_empty());
+        std::env::set_var("APP__LOG__FORMAT", "json");
+        std::env::set_var(
+            "APP__CORS__ALLOWED_ORIGINS",
+            "https://a.example,https://b.example",
+        );
+        let ops = Settings::load().unwrap();
+        assert_eq!(ops.log.format, LogFormat::Json);
+        assert_eq!(ops.cors.allowed_origins.len(), 2);
+        std::env::set_var("APP__LOG__FORMAT", "xml");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("log.format") || err.contains("xml"), "{err}");
+        std::env::remove_var("APP__LOG__FORMAT");
+        std::env::remove_var("APP__CORS__ALLOWED_ORIGINS");
     }
 }
