@@ -10,6 +10,7 @@ pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
+    /// Accepts 1–255 visible ASCII characters.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         if (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic()) {
             Ok(Self(raw.to_owned()))
@@ -20,6 +21,7 @@ impl IdempotencyKey {
         }
     }
 
+    /// The key as sent.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -28,15 +30,20 @@ impl IdempotencyKey {
 /// Where a key is used: the same key may serve different users and endpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyScope {
+    /// Whose request.
     pub user_id: UserId,
+    /// Which endpoint (`charge`, `payment`, …).
     pub endpoint: &'static str,
+    /// The client's key.
     pub key: IdempotencyKey,
 }
 
 /// A response kept to answer repeats.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
+    /// The HTTP status first answered.
     pub status: u16,
+    /// The body first answered.
     pub body: String,
 }
 

@@ -9,17 +9,26 @@ use crate::{ConcertId, PaymentId, ReservationId, ScheduleId, SeatId, Won};
 /// row, the PAYMENT history entry and the payer's queue token → EXPIRED.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentDecision {
+    /// The reservation paid.
     pub reservation_id: ReservationId,
+    /// Its schedule.
     pub schedule_id: ScheduleId,
+    /// Its seat, to mark SOLD.
     pub seat_id: SeatId,
+    /// The seat version the decision was made on.
     pub seat_version: i64,
+    /// Its concert, whose queue token of the payer expires.
     pub concert_id: ConcertId,
+    /// The price paid.
     pub amount: Won,
+    /// The balance debit and its history entry.
     pub debit: BalanceChange,
+    /// When it was paid.
     pub paid_at: DateTime<Utc>,
 }
 
 impl PaymentDecision {
+    /// The decision to pay `reservation` with `debit`.
     pub fn new(reservation: &Reservation, debit: BalanceChange) -> Self {
         Self {
             reservation_id: reservation.id,
@@ -37,9 +46,14 @@ impl PaymentDecision {
 /// A completed payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
+    /// Its id.
     pub id: PaymentId,
+    /// The reservation paid.
     pub reservation_id: ReservationId,
+    /// The price paid.
     pub amount: Won,
+    /// The payer's balance right after.
     pub balance_after: Won,
+    /// When it was paid.
     pub paid_at: DateTime<Utc>,
 }

@@ -12,7 +12,9 @@ pub trait ConcertRepository: Send + Sync {
     async fn create(&self, concert: &NewConcert) -> Result<CreatedConcert, DomainError>;
     /// The catalogue by id ascending, one page at a time.
     async fn list(&self, page: PageRequest) -> Result<Page<Concert>, DomainError>;
+    /// Whether the concert exists.
     async fn exists(&self, id: ConcertId) -> Result<bool, DomainError>;
+    /// Whether the catalogue has no concert at all.
     async fn is_empty(&self) -> Result<bool, DomainError>;
     /// Schedules starting after `now`, earliest first, with their free seats at `now`.
     async fn upcoming_schedules(
@@ -20,5 +22,6 @@ pub trait ConcertRepository: Send + Sync {
         id: ConcertId,
         now: DateTime<Utc>,
     ) -> Result<Vec<ScheduleAvailability>, DomainError>;
+    /// The schedule, if it exists.
     async fn find_schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, DomainError>;
 }

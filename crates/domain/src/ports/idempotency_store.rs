@@ -17,6 +17,7 @@ pub trait IdempotencyStore: Send + Sync {
         request_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<IdempotencyStart, DomainError>;
+    /// Keeps the response that answers repeats of the key.
     async fn complete(
         &self,
         scope: &IdempotencyScope,

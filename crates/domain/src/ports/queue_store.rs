@@ -7,11 +7,15 @@ use crate::{ConcertId, DomainError, UserId};
 /// A request to join a concert's line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IssueRequest {
+    /// Who joins.
     pub user_id: UserId,
+    /// Which concert's line.
     pub concert_id: ConcertId,
     /// Used only when the user has no live token for the concert.
     pub new_token: QueueToken,
+    /// The concert's admission policy.
     pub policy: QueuePolicy,
+    /// The time of the request.
     pub now: DateTime<Utc>,
 }
 

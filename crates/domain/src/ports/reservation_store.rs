@@ -19,6 +19,7 @@ pub trait ReservationStore: Send + Sync {
         user_id: UserId,
         page: PageRequest,
     ) -> Result<Page<Reservation>, DomainError>;
+    /// The reservation, if it exists.
     async fn find(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError>;
     /// HELD → CANCELLED and the seat freed, if still HELD and unexpired at `now`.
     async fn cancel(

@@ -15,5 +15,6 @@ pub trait UserRepository: Send + Sync {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<User, DomainError>;
+    /// The user with this login id, if any.
     async fn find_by_login_id(&self, login_id: &str) -> Result<Option<User>, DomainError>;
 }
