@@ -15,8 +15,16 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
 use crate::{ApiError, AppState};
 
-/// Past this many remembered clients, those whose budget is whole again are forgotten.
+/// Past this many remembered clients, those whose budget is whole again are
+/// forgotten, at most once per [`PRUNE_EVERY`] so that a flood of addresses
+/// does not turn every request into a scan.
 const PRUNE_ABOVE: usize = 10_000;
+const PRUNE_EVERY: Duration = Duration::from_secs(1);
+
+struct Clients {
+    whole_at: HashMap<IpAddr, Instant>,
+    pruned_at: Option<Instant>,
+}
 
 /// A generic cell rate limiter per client: `per_minute` requests at once, then
 /// one every `60 s / per_minute`. It remembers one instant per client, the
@@ -24,7 +32,7 @@ const PRUNE_ABOVE: usize = 10_000;
 pub struct Limiter {
     interval: Duration,
     burst: Duration,
-    clients: Mutex<HashMap<IpAddr, Instant>>,
+    clients: Mutex<Clients>,
 }
 
 impl Limiter {
@@ -34,7 +42,10 @@ impl Limiter {
         Self {
             interval,
             burst: interval * per_minute.get(),
-            clients: Mutex::new(HashMap::new()),
+            clients: Mutex::new(Clients {
+                whole_at: HashMap::new(),
+                pruned_at: None,
+            }),
         }
     }
 
@@ -42,16 +53,25 @@ impl Limiter {
     pub fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
         // A poisoned lock only means another request panicked mid-update; the map is still usable.
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        let whole_at = clients.get(&client).copied().unwrap_or(now).max(now);
+        let whole_at = clients
+            .whole_at
+            .get(&client)
+            .copied()
+            .unwrap_or(now)
+            .max(now);
         let next = whole_at + self.interval;
         let debt = next - now;
         if debt > self.burst {
             return Err(debt - self.burst);
         }
-        if clients.len() >= PRUNE_ABOVE {
-            clients.retain(|_, at| *at > now);
+        let prune_due = clients
+            .pruned_at
+            .is_none_or(|at| now.saturating_duration_since(at) >= PRUNE_EVERY);
+        if clients.whole_at.len() >= PRUNE_ABOVE && prune_due {
+            clients.whole_at.retain(|_, at| *at > now);
+            clients.pruned_at = Some(now);
         }
-        clients.insert(client, next);
+        clients.whole_at.insert(client, next);
         Ok(())
     }
 }
@@ -238,6 +258,19 @@ mod tests {
         let later = t0 + Duration::from_secs(20);
         assert!(limiter.check_at(ip("10.0.0.1"), later).is_ok());
         assert!(limiter.check_at(ip("10.0.0.1"), later).is_err());
+    }
+
+    #[test]
+    fn clients_whose_budget_is_whole_again_are_forgotten() {
+        let limiter = Limiter::per_minute(NonZeroU32::new(60).unwrap());
+        let t0 = Instant::now();
+        for i in 0..PRUNE_ABOVE as u32 {
+            assert!(limiter.check_at(IpAddr::from(i.to_be_bytes()), t0).is_ok());
+        }
+        let later = t0 + Duration::from_secs(2);
+        assert!(limiter.check_at(ip("192.0.2.1"), later).is_ok());
+        let clients = limiter.clients.lock().unwrap();
+        assert_eq!(clients.whole_at.len(), 1, "only the newcomer is remembered");
     }
 
     #[test]
