@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::concert::{Concert, CreatedConcert, NewConcert, Schedule, ScheduleAvailability};
 use domain::ports::ConcertRepository;
-use domain::{ConcertId, DomainError, ScheduleId, Won};
+use domain::{ConcertId, DomainError, Page, PageRequest, ScheduleId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -139,13 +139,18 @@ impl ConcertRepository for DbConcertRepository {
         })
     }
 
-    async fn list(&self) -> Result<Vec<Concert>, DomainError> {
-        let rows = concert::Entity::find()
+    async fn list(&self, page: PageRequest) -> Result<Page<Concert>, DomainError> {
+        let mut query = concert::Entity::find();
+        if let Some(after) = page.after() {
+            query = query.filter(concert::Column::Id.gt(after));
+        }
+        let rows = query
             .order_by_asc(concert::Column::Id)
+            .limit(page.fetch())
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(Page::from_rows(rows, page, |m| m.id).map(Into::into))
     }
 
     async fn exists(&self, id: ConcertId) -> Result<bool, DomainError> {

@@ -20,7 +20,9 @@ mod waitlist_handover;
 mod waitlist_store;
 
 pub use concert_repository::DbConcertRepository;
-pub use connect::{connect, connect_with, migrate, ping, DbSetupError, DbTimeouts};
+pub use connect::{
+    connect, connect_with, migrate, ping, pool_connections, DbSetupError, DbTimeouts,
+};
 pub use idempotency_store::DbIdempotencyStore;
 pub use login_attempts::DbLoginAttempts;
 pub use payment_store::DbPaymentStore;

@@ -2,11 +2,11 @@ use async_trait::async_trait;
 use domain::idempotency::IdempotencyReceipt;
 use domain::points::{Balance, BalanceChange, PointEntry, PointEntryKind};
 use domain::ports::PointStore;
-use domain::{DomainError, UserId, Won};
+use domain::{DomainError, Page, PageRequest, UserId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use crate::entity::{balance, point_entry};
@@ -99,21 +99,27 @@ impl PointStore for DbPointStore {
         Ok(balance)
     }
 
-    async fn history(&self, user_id: UserId) -> Result<Vec<PointEntry>, DomainError> {
-        let rows = point_entry::Entity::find()
-            .filter(point_entry::Column::UserId.eq(user_id.0))
+    async fn history(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+    ) -> Result<Page<PointEntry>, DomainError> {
+        let mut query =
+            point_entry::Entity::find().filter(point_entry::Column::UserId.eq(user_id.0));
+        if let Some(after) = page.after() {
+            query = query.filter(point_entry::Column::Id.lt(after));
+        }
+        let rows = query
             .order_by_desc(point_entry::Column::Id)
+            .limit(page.fetch())
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|m| PointEntry {
-                kind: entry_kind(&m.kind),
-                amount: Won(m.amount),
-                balance_after: Won(m.balance_after),
-                created_at: from_ms(m.created_at_ms),
-            })
-            .collect())
+        Ok(Page::from_rows(rows, page, |m| m.id).map(|m| PointEntry {
+            kind: entry_kind(&m.kind),
+            amount: Won(m.amount),
+            balance_after: Won(m.balance_after),
+            created_at: from_ms(m.created_at_ms),
+        }))
     }
 }

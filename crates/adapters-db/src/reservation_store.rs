@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::ReservationStore;
 use domain::reservation::{NewHold, Reservation, ReservationStatus};
-use domain::{ConcertId, DomainError, ReservationId, ScheduleId, SeatId, UserId, Won};
+use domain::{
+    ConcertId, DomainError, Page, PageRequest, ReservationId, ScheduleId, SeatId, UserId, Won,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -242,14 +244,23 @@ impl ReservationStore for DbReservationStore {
         count_live_holds(&self.db, user_id.0, to_ms(now)).await
     }
 
-    async fn list_of(&self, user_id: UserId) -> Result<Vec<Reservation>, DomainError> {
-        let rows = reservation::Entity::find()
-            .filter(reservation::Column::UserId.eq(user_id.0))
+    async fn list_of(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Reservation>, DomainError> {
+        let mut query =
+            reservation::Entity::find().filter(reservation::Column::UserId.eq(user_id.0));
+        if let Some(after) = page.after() {
+            query = query.filter(reservation::Column::Id.lt(after));
+        }
+        let rows = query
             .order_by_desc(reservation::Column::Id)
+            .limit(page.fetch())
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(Page::from_rows(rows, page, |m| m.id).map(Into::into))
     }
 
     async fn find(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError> {

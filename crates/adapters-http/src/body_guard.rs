@@ -37,7 +37,7 @@ pub async fn body_guard(
     }
     let limit = req.app_data::<web::Data<AppState>>().map_or_else(
         || HttpLimits::default().body_timeout,
-        |s| s.limits.body_timeout,
+        |s| s.timeouts.body_timeout,
     );
     let mut payload = req.take_payload();
     let read = async {

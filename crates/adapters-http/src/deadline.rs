@@ -40,7 +40,7 @@ pub async fn deadline(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let limit = req.app_data::<web::Data<AppState>>().map_or_else(
         || HttpLimits::default().request_timeout,
-        |s| s.limits.request_timeout,
+        |s| s.timeouts.request_timeout,
     );
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(response) => Ok(response?.map_into_boxed_body()),

@@ -20,6 +20,9 @@ pub enum ApiError {
     /// error, a timeout, a wrong method): the status is kept, the code follows it.
     #[error("{1}")]
     Http(StatusCode, String),
+    /// A per-client-IP rate limit (sign-up, login, queue join) is exhausted.
+    #[error("too many requests from this address; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
 }
 
 impl ApiError {
@@ -28,6 +31,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::RouteNotFound(_) => "NOT_FOUND",
             Self::Http(status, _) => http_code(*status),
+            Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::Domain(e) => match e {
                 DomainError::Validation(_) => "VALIDATION_FAILED",
                 DomainError::LoginIdTaken => "LOGIN_ID_TAKEN",
@@ -91,6 +95,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
             Self::Http(status, _) => *status,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Domain(e) => match e {
                 DomainError::Validation(_) => StatusCode::BAD_REQUEST,
                 DomainError::InvalidCredentials | DomainError::Unauthenticated => {
@@ -135,9 +140,8 @@ impl ResponseError for ApiError {
             &serde_json::to_string(&self.problem()).unwrap_or_default(),
         );
         let retry_after = match self {
-            Self::Domain(DomainError::TooManyAttempts { retry_after_secs }) => {
-                Some(*retry_after_secs)
-            }
+            Self::Domain(DomainError::TooManyAttempts { retry_after_secs })
+            | Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             // Overload or an outage: tell clients to back off instead of hammering.
             Self::Domain(DomainError::Unavailable(_)) => Some(1),
             Self::Http(StatusCode::SERVICE_UNAVAILABLE, _) => Some(1),

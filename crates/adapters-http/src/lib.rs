@@ -2,6 +2,7 @@
 //! error mapping, telemetry and the OpenAPI document.
 
 mod body_guard;
+mod cors;
 mod deadline;
 mod dto;
 mod error;
@@ -9,17 +10,21 @@ mod extract;
 mod fallbacks;
 mod handlers;
 mod idempotent;
+mod limits;
 mod metrics;
 mod openapi;
 mod pages;
+mod paging;
 mod routes;
 mod security;
 mod state;
 mod telemetry;
 
+pub use cors::cors;
 pub use deadline::HttpLimits;
 pub use error::ApiError;
-pub use metrics::Metrics;
+pub use limits::{Limiter, RateLimits, TrustedProxy};
+pub use metrics::{Metrics, PoolStats};
 pub use openapi::ApiDoc;
 pub use routes::configure;
 pub use security::{Argon2Hasher, JwtAccessTokens};

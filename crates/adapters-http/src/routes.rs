@@ -34,6 +34,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .wrap(middleware::from_fn(body_guard))
                     .wrap(middleware::from_fn(deadline))
                     .wrap(middleware::from_fn(telemetry))
+                    // gzip (or another encoding the client accepts) for every body.
+                    .wrap(middleware::Compress::default())
                     .service(users::sign_up)
                     .service(users::log_in)
                     .service(concerts::create_concert)

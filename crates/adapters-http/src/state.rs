@@ -8,7 +8,7 @@ use application::{
 };
 use async_trait::async_trait;
 
-use crate::{HttpLimits, Metrics};
+use crate::{HttpLimits, Metrics, RateLimits};
 
 /// Whether the stores this instance needs answer right now.
 #[async_trait]
@@ -42,5 +42,6 @@ pub struct AppState {
     pub view_sales: ViewSales,
     pub readiness: Arc<dyn Readiness>,
     pub metrics: Metrics,
-    pub limits: HttpLimits,
+    pub timeouts: HttpLimits,
+    pub limits: RateLimits,
 }

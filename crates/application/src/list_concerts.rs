@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use domain::concert::Concert;
 use domain::ports::ConcertRepository;
-use domain::DomainError;
+use domain::{DomainError, Page, PageRequest};
 
 /// The public catalogue.
 pub struct ListConcerts {
@@ -10,8 +10,8 @@ pub struct ListConcerts {
 }
 
 impl ListConcerts {
-    pub async fn execute(&self) -> Result<Vec<Concert>, DomainError> {
-        self.concerts.list().await
+    pub async fn execute(&self, page: PageRequest) -> Result<Page<Concert>, DomainError> {
+        self.concerts.list(page).await
     }
 }
 
@@ -24,18 +24,25 @@ mod tests {
     #[tokio::test]
     async fn lists_the_catalogue() {
         let mut concerts = MockConcertRepository::new();
-        concerts.expect_list().returning(|| {
-            Ok(vec![Concert {
-                id: ConcertId(1),
-                title: "t".into(),
-                venue: "v".into(),
-                sale_opens_at: chrono::Utc::now(),
-                max_tickets_per_user: 4,
-            }])
-        });
+        concerts
+            .expect_list()
+            .withf(|page| page.limit() == 2 && page.after() == Some(1))
+            .returning(|_| {
+                Ok(Page {
+                    items: vec![Concert {
+                        id: ConcertId(2),
+                        title: "t".into(),
+                        venue: "v".into(),
+                        sale_opens_at: chrono::Utc::now(),
+                        max_tickets_per_user: 4,
+                    }],
+                    next_after: None,
+                })
+            });
         let uc = ListConcerts {
             concerts: Arc::new(concerts),
         };
-        assert_eq!(uc.execute().await.unwrap().len(), 1);
+        let page = PageRequest::new(Some(2), Some(1)).unwrap();
+        assert_eq!(uc.execute(page).await.unwrap().items.len(), 1);
     }
 }

@@ -38,7 +38,13 @@ impl LogIn {
             (Some(user), Ok(password)) => {
                 self.hasher.verify(&password, &user.password_hash).await?
             }
-            _ => false,
+            (None, Ok(password)) => {
+                // The work of a wrong password, whatever its outcome.
+                let dummy = self.hasher.dummy_hash();
+                self.hasher.verify(&password, &dummy).await?;
+                false
+            }
+            (_, Err(_)) => false,
         };
         match user {
             Some(user) if verified => {
@@ -86,6 +92,7 @@ mod tests {
         hasher
             .expect_verify()
             .returning(|password, _| Ok(password.expose() == "right-password"));
+        hasher.expect_dummy_hash().return_const("dummy".to_owned());
         Mocks {
             users,
             hasher,
@@ -141,6 +148,34 @@ mod tests {
             let err = use_case(m).execute(login, password).await.unwrap_err();
             assert_eq!(err, DomainError::InvalidCredentials);
         }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_login_id_still_runs_the_hasher_on_the_dummy_hash() {
+        let mut m = mocks();
+        m.hasher = MockPasswordHasher::new();
+        m.hasher
+            .expect_dummy_hash()
+            .times(1)
+            .return_const("dummy-hash".to_owned());
+        // Even a (impossible) match on the dummy must not log anyone in.
+        m.hasher
+            .expect_verify()
+            .withf(|password, hash| password.expose() == "some-password" && hash == "dummy-hash")
+            .times(1)
+            .returning(|_, _| Ok(true));
+        m.attempts
+            .expect_failures_since()
+            .returning(|_, _| Ok(vec![]));
+        m.attempts
+            .expect_record_failure()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let err = use_case(m)
+            .execute("nobody", "some-password")
+            .await
+            .unwrap_err();
+        assert_eq!(err, DomainError::InvalidCredentials);
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use domain::points::{Balance, PointEntry};
 use domain::ports::PointStore;
-use domain::{DomainError, UserId};
+use domain::{DomainError, Page, PageRequest, UserId};
 
 /// A user's own balance and history.
 pub struct ViewPoints {
@@ -19,9 +19,10 @@ impl ViewPoints {
         &self,
         caller: UserId,
         owner: UserId,
-    ) -> Result<Vec<PointEntry>, DomainError> {
+        page: PageRequest,
+    ) -> Result<Page<PointEntry>, DomainError> {
         ensure_self(caller, owner)?;
-        self.points.history(owner).await
+        self.points.history(owner, page).await
     }
 }
 
@@ -65,7 +66,7 @@ mod tests {
             Err(DomainError::Forbidden(_))
         ));
         assert!(matches!(
-            uc.history(UserId(1), UserId(2)).await,
+            uc.history(UserId(1), UserId(2), PageRequest::first()).await,
             Err(DomainError::Forbidden(_))
         ));
     }

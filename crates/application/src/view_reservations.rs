@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use domain::ports::{Clock, ReservationStore};
 use domain::reservation::Reservation;
-use domain::{DomainError, ReservationId, UserId};
+use domain::{DomainError, Page, PageRequest, ReservationId, UserId};
 
 /// The caller's own reservations, with their status as of now.
 pub struct ViewReservations {
@@ -11,10 +11,16 @@ pub struct ViewReservations {
 }
 
 impl ViewReservations {
-    pub async fn list(&self, user_id: UserId) -> Result<Vec<Reservation>, DomainError> {
+    pub async fn list(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Reservation>, DomainError> {
         let now = self.clock.now();
-        let mut list = self.reservations.list_of(user_id).await?;
-        list.iter_mut().for_each(|r| r.status = r.status_at(now));
+        let mut list = self.reservations.list_of(user_id, page).await?;
+        list.items
+            .iter_mut()
+            .for_each(|r| r.status = r.status_at(now));
         Ok(list)
     }
 
@@ -71,9 +77,12 @@ mod tests {
         store
             .expect_find()
             .returning(move |_| Ok(Some(found.clone())));
-        store
-            .expect_list_of()
-            .returning(move |_| Ok(vec![lapsed.clone()]));
+        store.expect_list_of().returning(move |_, _| {
+            Ok(Page {
+                items: vec![lapsed.clone()],
+                next_after: None,
+            })
+        });
         let mut clock = MockClock::new();
         clock.expect_now().returning(move || now);
         let uc = ViewReservations {
@@ -85,7 +94,11 @@ mod tests {
             ReservationStatus::Expired
         );
         assert_eq!(
-            uc.list(UserId(1)).await.unwrap()[0].status,
+            uc.list(UserId(1), PageRequest::first())
+                .await
+                .unwrap()
+                .items[0]
+                .status,
             ReservationStatus::Expired
         );
         assert!(matches!(

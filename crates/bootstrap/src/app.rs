@@ -1,4 +1,5 @@
 use std::net::TcpListener;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,10 @@ use adapters_db::{
     DbPointStore, DbQueueStore, DbReservationStore, DbSalesReport, DbSeatRepository,
     DbUserRepository, DbWaitlistStore, HandOver, SeatMapCache,
 };
-use adapters_http::{AppState, Argon2Hasher, HttpLimits, JwtAccessTokens, Metrics, Readiness};
+use adapters_http::{
+    AppState, Argon2Hasher, HttpLimits, JwtAccessTokens, Limiter, Metrics, PoolStats, RateLimits,
+    Readiness,
+};
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdminKey, AdmitQueues, Authenticate, CancelReservation, ChargePoints, ControlQueue,
@@ -33,6 +37,7 @@ use crate::clock::SystemClock;
 use crate::jobs::{spawn_job, Job};
 use crate::random::OsRandom;
 use crate::seed::seed_demo_catalogue;
+use crate::settings::LimitsSettings;
 use crate::{QueueBackend, Settings};
 
 /// Connections the background jobs have to themselves on PostgreSQL.
@@ -80,6 +85,20 @@ impl Readiness for StoresReadiness {
     }
 }
 
+fn rate_limits(settings: &LimitsSettings) -> anyhow::Result<RateLimits> {
+    let limiter = |per_minute: Option<u32>| {
+        per_minute
+            .and_then(NonZeroU32::new)
+            .map(Limiter::per_minute)
+    };
+    Ok(RateLimits {
+        sign_up: limiter(settings.signup_per_minute),
+        log_in: limiter(settings.login_per_minute),
+        join_queue: limiter(settings.join_per_minute),
+        trusted_proxies: settings.trusted_proxies()?,
+    })
+}
+
 fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -90,6 +109,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = run_migrations(&settings).await?;
         let on_postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+        let pool_db = db.clone();
         let jwt_secret = match &settings.auth.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => adapters_db::load_or_create_secret(&db, "jwt_secret", random_secret).await?,
@@ -307,10 +327,11 @@ impl Application {
             },
             readiness: Arc::new(StoresReadiness { db, redis }),
             metrics: Metrics::new(),
-            limits: HttpLimits {
+            timeouts: HttpLimits {
                 request_timeout: Duration::from_millis(settings.server.request_timeout_ms),
                 body_timeout: Duration::from_millis(settings.server.body_timeout_ms),
             },
+            limits: rate_limits(&settings.limits)?,
         });
 
         // On PostgreSQL the background jobs get a small pool of their own, so
@@ -358,6 +379,8 @@ impl Application {
                 stopped.clone(),
                 move || {
                     let (admitter, metrics) = (admitter.clone(), metrics.clone());
+                    let (open, idle) = adapters_db::pool_connections(&pool_db);
+                    metrics.observe_pool(PoolStats { open, idle });
                     async move {
                         let report = admitter.tick().await?;
                         metrics.observe_admission(&report);
@@ -377,11 +400,15 @@ impl Application {
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
-        let server =
-            HttpServer::new(move || App::new().configure(adapters_http::configure(state.clone())))
-                .listen(listener)?
-                .shutdown_timeout(30)
-                .run();
+        let origins = settings.cors.allowed_origins.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(adapters_http::cors(&origins))
+                .configure(adapters_http::configure(state.clone()))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
         Ok(Self {
             port,
             server,

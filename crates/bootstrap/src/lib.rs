@@ -10,4 +10,4 @@ mod settings;
 pub mod telemetry;
 
 pub use app::{run_migrations, Application};
-pub use settings::{QueueBackend, Settings, SettingsError};
+pub use settings::{LimitsSettings, LogFormat, QueueBackend, Settings, SettingsError};

@@ -19,7 +19,6 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
-    bootstrap::telemetry::init();
     let cli = Cli::parse();
     let settings = match Settings::load() {
         Ok(settings) => settings,
@@ -28,6 +27,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    bootstrap::telemetry::init(settings.log.format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => run_migrations(&settings)
             .await

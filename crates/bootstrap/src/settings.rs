@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use adapters_http::TrustedProxy;
 use config::{Config, Environment, File};
 use serde::Deserialize;
 
@@ -42,6 +43,34 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub redis: RedisSettings,
     pub idempotency: IdempotencySettings,
+    /// Unset keys mean no limit.
+    #[serde(default)]
+    pub limits: LimitsSettings,
+    pub log: LogSettings,
+    #[serde(default)]
+    pub cors: CorsSettings,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable text.
+    Plain,
+    /// One JSON object a line, with the span fields (`request_id`, …).
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+/// Browser origins allowed to call the API cross-origin; empty: CORS off.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CorsSettings {
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +171,37 @@ pub struct IdempotencySettings {
     pub takeover_after_secs: u64,
 }
 
+/// Per-client-IP abuse limits, each instance counting on its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LimitsSettings {
+    /// Sign-ups per minute per client address; unset = unlimited.
+    pub signup_per_minute: Option<u32>,
+    /// Login attempts per minute per client address; unset = unlimited.
+    pub login_per_minute: Option<u32>,
+    /// Queue joins per minute per client address; unset = unlimited.
+    pub join_per_minute: Option<u32>,
+    /// Addresses or CIDR blocks of the proxies whose `X-Forwarded-For` names the client
+    /// (comma-separated in the environment).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl LimitsSettings {
+    /// The proxies, parsed; a bad entry is refused naming the key.
+    pub fn trusted_proxies(&self) -> Result<Vec<TrustedProxy>, SettingsError> {
+        self.trusted_proxies
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                p.parse().map_err(|reason| SettingsError::Invalid {
+                    key: "limits.trusted_proxies",
+                    reason,
+                })
+            })
+            .collect()
+    }
+}
+
 /// Why the configuration was refused; each names the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -177,6 +237,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("redis.url", "redis://127.0.0.1:6379"),
     ("redis.key_prefix", "concert:"),
     ("idempotency.takeover_after_secs", "60"),
+    ("log.format", "plain"),
 ];
 
 fn defaults_builder() -> Result<config::ConfigBuilder<config::builder::DefaultState>, SettingsError>
@@ -205,7 +266,10 @@ impl Settings {
                 Environment::with_prefix("APP")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("limits.trusted_proxies")
+                    .with_list_parse_key("cors.allowed_origins"),
             )
             .build()?
             .try_deserialize()?;
@@ -276,6 +340,18 @@ impl Settings {
                 reason: "must be from 1 to 50".into(),
             });
         }
+        let limits = [
+            ("limits.signup_per_minute", self.limits.signup_per_minute),
+            ("limits.login_per_minute", self.limits.login_per_minute),
+            ("limits.join_per_minute", self.limits.join_per_minute),
+        ];
+        if let Some((key, _)) = limits.iter().find(|(_, v)| *v == Some(0)) {
+            return Err(SettingsError::Invalid {
+                key,
+                reason: "must be greater than 0; leave it unset for no limit".into(),
+            });
+        }
+        self.limits.trusted_proxies()?;
         self.auth.jwt_secret = self.auth.jwt_secret.filter(|s| !s.expose().is_empty());
         self.admin.api_key = self.admin.api_key.filter(|s| !s.expose().is_empty());
         Ok(self)
@@ -314,5 +390,36 @@ mod tests {
         assert!(err.contains("database.url"), "{err}");
         std::env::remove_var("APP__DATABASE__URL");
         std::env::remove_var("APP__ADMIN__API_KEY");
+
+        assert!(defaults.limits.login_per_minute.is_none());
+        std::env::set_var("APP__LIMITS__LOGIN_PER_MINUTE", "10");
+        std::env::set_var("APP__LIMITS__TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1");
+        let limited = Settings::load().unwrap();
+        assert_eq!(limited.limits.login_per_minute, Some(10));
+        assert_eq!(limited.limits.trusted_proxies().unwrap().len(), 2);
+        std::env::set_var("APP__LIMITS__TRUSTED_PROXIES", "10.0.0.0/99");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("limits.trusted_proxies"), "{err}");
+        std::env::remove_var("APP__LIMITS__TRUSTED_PROXIES");
+        std::env::set_var("APP__LIMITS__LOGIN_PER_MINUTE", "0");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("limits.login_per_minute"), "{err}");
+        std::env::remove_var("APP__LIMITS__LOGIN_PER_MINUTE");
+
+        assert_eq!(defaults.log.format, LogFormat::Plain);
+        assert!(defaults.cors.allowed_origins.is_empty());
+        std::env::set_var("APP__LOG__FORMAT", "json");
+        std::env::set_var(
+            "APP__CORS__ALLOWED_ORIGINS",
+            "https://a.example,https://b.example",
+        );
+        let ops = Settings::load().unwrap();
+        assert_eq!(ops.log.format, LogFormat::Json);
+        assert_eq!(ops.cors.allowed_origins.len(), 2);
+        std::env::set_var("APP__LOG__FORMAT", "xml");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("log.format") || err.contains("xml"), "{err}");
+        std::env::remove_var("APP__LOG__FORMAT");
+        std::env::remove_var("APP__CORS__ALLOWED_ORIGINS");
     }
 }

@@ -5,8 +5,11 @@ use crate::{ConcertId, DomainError, ScheduleId, Won};
 /// A concert in the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Concert {
+    /// Its id.
     pub id: ConcertId,
+    /// 1–200 characters.
     pub title: String,
+    /// Where it takes place, 1–200 characters.
     pub venue: String,
     /// When the line starts moving; the pre-queue window ends here.
     pub sale_opens_at: DateTime<Utc>,
@@ -109,10 +112,15 @@ impl SaleTerms {
 /// One performance of a concert, with its seat counts at the time of reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
+    /// Its id.
     pub id: ScheduleId,
+    /// The concert it belongs to.
     pub concert_id: ConcertId,
+    /// When the performance starts; sales close then.
     pub starts_at: DateTime<Utc>,
+    /// The price of every seat.
     pub price: Won,
+    /// Seats are numbered 1..=seat_count.
     pub seat_count: u32,
 }
 
@@ -126,15 +134,20 @@ impl Schedule {
 /// A schedule with how many of its seats can still be taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleAvailability {
+    /// The schedule itself.
     pub schedule: Schedule,
+    /// Seats neither sold nor under a live hold.
     pub available_seats: u32,
 }
 
 /// A validated request to create a concert with its schedules and seats.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewConcert {
+    /// 1–200 characters.
     pub title: String,
+    /// 1–200 characters.
     pub venue: String,
+    /// 1–50 schedules.
     pub schedules: Vec<NewSchedule>,
     /// Opening time and ticket limit, already validated.
     pub sale: SaleTerms,
@@ -143,20 +156,27 @@ pub struct NewConcert {
 /// A validated schedule of a [`NewConcert`]; seats are numbered `1..=seat_count`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSchedule {
+    /// When the performance starts.
     pub starts_at: DateTime<Utc>,
+    /// 1–2000 seats.
     pub seat_count: u32,
+    /// The price of every seat.
     pub price: Won,
 }
 
 /// A concert as created, with the ids the store gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedConcert {
+    /// The concert as stored.
     pub concert: Concert,
+    /// Its schedules as stored.
     pub schedules: Vec<Schedule>,
 }
 
 impl NewConcert {
+    /// The most schedules one concert may have.
     pub const MAX_SCHEDULES: usize = 50;
+    /// The most seats one schedule may have.
     pub const MAX_SEATS: i64 = 2000;
     /// How far ahead a schedule may start: further is a typo, not a plan.
     pub const MAX_YEARS_AHEAD: i64 = 10;

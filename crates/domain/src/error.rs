@@ -6,54 +6,91 @@ use thiserror::Error;
 /// (a lost connection becomes [`DomainError::Unavailable`]).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum DomainError {
+    /// Malformed or out-of-range input; the message is for the client.
     #[error("{0}")]
     Validation(String),
+    /// Sign-up with a login id someone already has.
     #[error("login id is already taken")]
     LoginIdTaken,
+    /// Unknown login id or wrong password (deliberately the same).
     #[error("login id or password is wrong")]
     InvalidCredentials,
+    /// Too many failed logins for one login id lately.
     #[error("too many failed logins; try again in {retry_after_secs} s")]
-    TooManyAttempts { retry_after_secs: u64 },
+    TooManyAttempts {
+        /// Seconds until the oldest counted failure leaves the window.
+        retry_after_secs: u64,
+    },
+    /// No valid access token.
     #[error("a valid access token is required")]
     Unauthenticated,
+    /// Authenticated but not allowed; the message says why.
     #[error("{0}")]
     Forbidden(String),
+    /// The admin key is missing, wrong or not configured.
     #[error("admin key is missing or wrong")]
     AdminKeyInvalid,
+    /// No such thing, or not the caller's; names what.
     #[error("{0} not found")]
     NotFound(String),
+    /// The queue token is missing, unknown, expired or someone else's.
     #[error("queue token is missing, unknown, expired or not yours for this concert")]
     QueueTokenInvalid,
+    /// The queue token is still waiting.
     #[error("queue token is still waiting to be admitted")]
     QueueTokenNotActive,
+    /// The seat (by number) is held or sold.
     #[error("seat {0} is not available")]
     SeatUnavailable(i64),
+    /// The user already holds the most seats allowed.
     #[error("at most {limit} seats may be held at once")]
-    HoldLimitExceeded { limit: u32 },
+    HoldLimitExceeded {
+        /// The most HELD seats one user may have.
+        limit: u32,
+    },
+    /// The schedule has started.
     #[error("the schedule has already started")]
     ScheduleClosed,
+    /// Only HELD reservations can be cancelled; carries the status.
     #[error("reservation is {0} and cannot be cancelled")]
     ReservationNotCancellable(String),
+    /// The hold expired before payment.
     #[error("reservation hold has expired")]
     ReservationExpired,
+    /// The reservation is paid or cancelled; carries the status.
     #[error("reservation is {0} and cannot be paid")]
     ReservationNotPayable(String),
+    /// The balance does not cover the price.
     #[error("balance {available} is less than the price {needed}")]
-    InsufficientBalance { needed: i64, available: i64 },
+    InsufficientBalance {
+        /// The price.
+        needed: i64,
+        /// The balance.
+        available: i64,
+    },
+    /// A charge would take the balance past the cap.
     #[error("balance would exceed {limit}")]
-    BalanceLimitExceeded { limit: i64 },
+    BalanceLimitExceeded {
+        /// The cap.
+        limit: i64,
+    },
+    /// An optimistic version check failed; the caller may retry.
     #[error("the resource changed concurrently; retry")]
     ConcurrentModification,
+    /// The idempotency key came with a different request.
     #[error("idempotency key was used with a different request")]
     IdempotencyKeyReused,
+    /// The first request with this idempotency key is still running.
     #[error("a request with this idempotency key is still in progress")]
     IdempotencyKeyInFlight,
     #[error("the sale has not opened yet; joining starts before the opening")]
     SaleNotOpen,
     #[error("at most {limit} seats of this concert may be owned by one user")]
     TicketLimitExceeded { limit: u32 },
+    /// A store does not answer; carries the cause.
     #[error("a dependency is unavailable: {0}")]
     Unavailable(String),
+    /// A bug or an impossible state; carries the cause.
     #[error("internal error: {0}")]
     Internal(String),
     #[error("the payment is already refunded")]

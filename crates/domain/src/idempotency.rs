@@ -33,15 +33,20 @@ impl IdempotencyKey {
 /// Where a key is used: the same key may serve different users and endpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyScope {
+    /// Whose request.
     pub user_id: UserId,
+    /// Which endpoint (`charge`, `payment`, …).
     pub endpoint: &'static str,
+    /// The client's key.
     pub key: IdempotencyKey,
 }
 
 /// A response kept to answer repeats.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
+    /// The HTTP status first answered.
     pub status: u16,
+    /// The body first answered.
     pub body: String,
 }
 

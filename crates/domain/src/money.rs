@@ -20,14 +20,17 @@ impl Won {
         }
     }
 
+    /// The amount in won.
     pub fn value(self) -> i64 {
         self.0
     }
 
+    /// The sum, or `None` on overflow.
     pub fn checked_add(self, other: Won) -> Option<Won> {
         self.0.checked_add(other.0).map(Won)
     }
 
+    /// The difference, or `None` on overflow.
     pub fn checked_sub(self, other: Won) -> Option<Won> {
         self.0.checked_sub(other.0).map(Won)
     }

@@ -12,8 +12,11 @@ pub mod refund;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaidItem {
     pub reservation_id: ReservationId,
+    /// Its schedule.
     pub schedule_id: ScheduleId,
+    /// Its seat, to mark SOLD.
     pub seat_id: SeatId,
+    /// The seat version the decision was made on.
     pub seat_version: i64,
 }
 
@@ -134,11 +137,14 @@ impl PaymentPolicy {
 /// A completed payment, as its payer is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
+    /// Its id.
     pub id: PaymentId,
     /// In request order.
     pub reservation_ids: Vec<ReservationId>,
     pub amount: Won,
+    /// The payer's balance right after.
     pub balance_after: Won,
+    /// When it was paid.
     pub paid_at: DateTime<Utc>,
 }
 

@@ -8,8 +8,11 @@ pub const MAX_BALANCE: Won = Won(1_000_000_000);
 /// A user's prepaid points, with the optimistic-lock version of its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Balance {
+    /// Whose balance.
     pub user_id: UserId,
+    /// The points held.
     pub amount: Won,
+    /// The row's optimistic-lock version.
     pub version: i64,
 }
 
@@ -47,24 +50,33 @@ impl Balance {
 /// A balance change to apply if the row still has `expected_version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BalanceChange {
+    /// Whose balance.
     pub user_id: UserId,
+    /// The version the change was decided on.
     pub expected_version: i64,
+    /// Why it changes.
     pub kind: PointEntryKind,
     /// Signed: positive for charges and refunds, negative for payments.
     pub delta: Won,
+    /// The balance after the change.
     pub new_amount: Won,
+    /// When it happens.
     pub at: DateTime<Utc>,
 }
 
 /// Why a balance changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointEntryKind {
+    /// Points bought.
     Charge,
+    /// Points spent on a payment.
     Payment,
+    /// Points returned by a refund.
     Refund,
 }
 
 impl PointEntryKind {
+    /// The contract's name for it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Charge => "CHARGE",
@@ -77,9 +89,13 @@ impl PointEntryKind {
 /// One line of the point history; the balance is always the sum of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PointEntry {
+    /// Why the balance changed.
     pub kind: PointEntryKind,
+    /// Signed: payments are negative.
     pub amount: Won,
+    /// The balance right after this entry.
     pub balance_after: Won,
+    /// When it happened.
     pub created_at: DateTime<Utc>,
 }
 

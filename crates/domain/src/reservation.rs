@@ -8,14 +8,19 @@ use crate::{ConcertId, DomainError, ReservationId, ScheduleId, SeatId, UserId, W
 /// CANCELLED; CONFIRMED → REFUNDED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReservationStatus {
+    /// Held until paid or expired.
     Held,
+    /// Paid.
     Confirmed,
+    /// Not paid in time.
     Expired,
+    /// Given up by its holder.
     Cancelled,
     Refunded,
 }
 
 impl ReservationStatus {
+    /// The contract's name for it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Held => "HELD",
@@ -30,19 +35,28 @@ impl ReservationStatus {
 /// A user's hold on one seat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {
+    /// Its id.
     pub id: ReservationId,
+    /// Its holder.
     pub user_id: UserId,
+    /// The concert of its schedule.
     pub concert_id: ConcertId,
+    /// Its schedule.
     pub schedule_id: ScheduleId,
+    /// The seat held.
     pub seat_id: SeatId,
+    /// The seat's number within the schedule.
     pub seat_number: u32,
     /// The seat's version right after this hold took it; releasing or selling
     /// the seat is checked against it, so a stale hold never touches a re-held seat.
     pub seat_version: i64,
+    /// The seat's price.
     pub price: Won,
     /// The stored state; see [`Reservation::status_at`] for the state at a moment.
     pub status: ReservationStatus,
+    /// When the hold lapses if unpaid.
     pub expires_at: DateTime<Utc>,
+    /// When it was made.
     pub created_at: DateTime<Utc>,
     /// A hold the waiting list offered: paid without a queue token.
     pub offer: bool,
@@ -57,6 +71,7 @@ impl Reservation {
         }
     }
 
+    /// Ok if it can be cancelled at `now` (still HELD and unexpired).
     pub fn ensure_cancellable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
         match self.status_at(now) {
             ReservationStatus::Held => Ok(()),
@@ -66,6 +81,7 @@ impl Reservation {
         }
     }
 
+    /// Ok if it can be paid at `now`; else why not.
     pub fn ensure_payable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
         match self.status_at(now) {
             ReservationStatus::Held => Ok(()),
@@ -80,18 +96,26 @@ impl Reservation {
 /// How long a hold lasts and how many one user may have at once.
 #[derive(Debug, Clone, Copy)]
 pub struct HoldPolicy {
+    /// How long a hold lasts.
     pub hold_ttl: Duration,
+    /// The most HELD seats one user may have.
     pub max_holds_per_user: u32,
 }
 
 /// Everything the store needs to take a hold atomically.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewHold {
+    /// Who holds.
     pub user_id: UserId,
+    /// The seat's concert.
     pub concert_id: ConcertId,
+    /// The seat's schedule.
     pub schedule_id: ScheduleId,
+    /// The seat.
     pub seat_id: SeatId,
+    /// The seat's number.
     pub seat_number: u32,
+    /// The seat's price.
     pub price: Won,
     /// The seat version the decision was made on; a different one means someone else won.
     pub seat_version: i64,
@@ -100,7 +124,9 @@ pub struct NewHold {
     /// The concert's terms; the store checks its ticket limit under the same
     /// per-user lock, after the hold limit.
     pub sale: SaleTerms,
+    /// The time of the decision.
     pub now: DateTime<Utc>,
+    /// When the hold lapses.
     pub expires_at: DateTime<Utc>,
 }
 

@@ -5,12 +5,16 @@ use crate::{ScheduleId, SeatId, Won};
 /// What a client sees of a seat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeatStatus {
+    /// Free to hold.
     Available,
+    /// Under a hold (possibly lapsed).
     Held,
+    /// Paid for.
     Sold,
 }
 
 impl SeatStatus {
+    /// The contract's name for it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Available => "AVAILABLE",
@@ -25,17 +29,24 @@ impl SeatStatus {
 /// even before the sweeper has written that down.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seat {
+    /// Its id.
     pub id: SeatId,
+    /// Its schedule.
     pub schedule_id: ScheduleId,
+    /// Its number, 1..=seat count.
     pub seat_number: u32,
+    /// Its price.
     pub price: Won,
+    /// The stored status; see `status_at` for the effective one.
     pub status: SeatStatus,
+    /// When the current hold lapses, if held.
     pub hold_expires_at: Option<DateTime<Utc>>,
     /// Optimistic-lock version: every change bumps it.
     pub version: i64,
 }
 
 impl Seat {
+    /// The status at `now`: a lapsed hold reads AVAILABLE.
     pub fn status_at(&self, now: DateTime<Utc>) -> SeatStatus {
         match (self.status, self.hold_expires_at) {
             (SeatStatus::Held, Some(until)) if until <= now => SeatStatus::Available,

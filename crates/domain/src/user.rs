@@ -7,6 +7,7 @@ use crate::{DomainError, UserId};
 pub struct LoginId(String);
 
 impl LoginId {
+    /// Accepts 4–32 characters of `[A-Za-z0-9_.-]`.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let valid_chars = raw
             .chars()
@@ -20,6 +21,7 @@ impl LoginId {
         }
     }
 
+    /// The login id as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -39,6 +41,7 @@ impl Password {
         }
     }
 
+    /// The password itself, for the hasher only.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -53,8 +56,11 @@ impl std::fmt::Debug for Password {
 /// A registered user as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
+    /// Its id.
     pub id: UserId,
+    /// Its login id.
     pub login_id: String,
+    /// The Argon2id hash of its password.
     pub password_hash: String,
 }
 
@@ -62,7 +68,9 @@ pub struct User {
 /// within `window`, every attempt is refused until the window has passed.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginThrottle {
+    /// Failures that lock the login id.
     pub max_failures: usize,
+    /// How far back failures count.
     pub window: Duration,
 }
 

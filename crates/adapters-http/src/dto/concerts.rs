@@ -101,8 +101,12 @@ impl From<Concert> for ConcertSummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ConcertList {
+    /// By `concertId` ascending.
     pub concerts: Vec<ConcertSummary>,
+    /// Pass as `?after=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -26,9 +26,12 @@ impl From<Balance> for BalanceResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PointHistory {
     /// Newest first; the balance is the sum of every `amount`.
     pub entries: Vec<PointEntryView>,
+    /// Pass as `?after=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -40,7 +40,10 @@ impl From<Reservation> for ReservationResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ReservationList {
     /// The caller's reservations, newest first.
     pub reservations: Vec<ReservationResponse>,
+    /// Pass as `?after=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }

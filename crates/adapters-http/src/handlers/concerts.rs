@@ -6,6 +6,7 @@ use crate::dto::{
     ConcertCreated, ConcertList, NewConcertRequest, Problem, ScheduleList, SeatMapResponse,
 };
 use crate::extract::{AuthUser, QueueTokenHeader};
+use crate::paging::{next_cursor, PageParams, PageQuery};
 use crate::{ApiError, AppState};
 
 /// Admin: create a concert with its schedules; every schedule gets seats 1..seatCount.
@@ -46,13 +47,24 @@ pub async fn create_concert(
     Ok(HttpResponse::Created().json(ConcertCreated::from(created)))
 }
 
-/// The catalogue.
-#[utoipa::path(tag = "concerts", responses((status = 200, body = ConcertList)))]
+/// The catalogue, by concertId ascending, one page at a time.
+#[utoipa::path(
+    tag = "concerts",
+    params(PageParams),
+    responses(
+        (status = 200, body = ConcertList),
+        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[get("/api/v1/concerts")]
-pub async fn list_concerts(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let concerts = state.list_concerts.execute().await?;
+pub async fn list_concerts(
+    state: web::Data<AppState>,
+    page: PageQuery,
+) -> Result<HttpResponse, ApiError> {
+    let concerts = state.list_concerts.execute(page.0).await?;
     Ok(HttpResponse::Ok().json(ConcertList {
-        concerts: concerts.into_iter().map(Into::into).collect(),
+        next_cursor: next_cursor(&concerts),
+        concerts: concerts.items.into_iter().map(Into::into).collect(),
     }))
 }
 

@@ -7,6 +7,7 @@ use super::from_json;
 use crate::dto::{BalanceResponse, ChargeRequest, PointHistory, Problem};
 use crate::extract::AuthUser;
 use crate::idempotent::idempotent;
+use crate::paging::{next_cursor, PageParams, PageQuery};
 use crate::{ApiError, AppState};
 
 /// The caller's own balance.
@@ -84,10 +85,11 @@ pub async fn charge(
 /// The caller's point history, newest first.
 #[utoipa::path(
     tag = "points",
-    params(("userId" = i64, Path)),
+    params(("userId" = i64, Path), PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = PointHistory),
+        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
     )
@@ -97,12 +99,14 @@ pub async fn history(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,
+    page: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
     let entries = state
         .view_points
-        .history(user.0, UserId(path.into_inner()))
+        .history(user.0, UserId(path.into_inner()), page.0)
         .await?;
     Ok(HttpResponse::Ok().json(PointHistory {
-        entries: entries.into_iter().map(Into::into).collect(),
+        next_cursor: next_cursor(&entries),
+        entries: entries.items.into_iter().map(Into::into).collect(),
     }))
 }

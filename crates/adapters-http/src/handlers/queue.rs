@@ -3,6 +3,7 @@ use domain::ConcertId;
 
 use crate::dto::{Problem, QueueTokenResponse};
 use crate::extract::{AuthUser, QueueTokenHeader};
+use crate::limits::{self, RateLimited};
 use crate::{ApiError, AppState};
 
 /// Join a concert's waiting line, or get back the live token already held.
@@ -15,10 +16,12 @@ use crate::{ApiError, AppState};
         (status = 200, description = "the caller's live (WAITING or ACTIVE) token for the concert", body = QueueTokenResponse),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "TOO_MANY_REQUESTS: the per-address join limit (config limits.join_per_minute); Retry-After tells when", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/concerts/{concertId}/queue/tokens")]
 pub async fn join_queue(
+    _limit: RateLimited<limits::JoinQueue>,
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i64>,

@@ -3,6 +3,7 @@ use domain::{ReservationId, ScheduleId, SeatId};
 
 use crate::dto::{HoldRequest, Problem, ReservationList, ReservationResponse};
 use crate::extract::{AuthUser, QueueTokenHeader};
+use crate::paging::{next_cursor, PageParams, PageQuery};
 use crate::{ApiError, AppState, Metrics};
 
 /// Hold a seat for `reservation.hold_ttl_secs`.
@@ -49,9 +50,11 @@ pub async fn hold_seat(
 /// The caller's reservations, newest first.
 #[utoipa::path(
     tag = "reservations",
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReservationList),
+        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -59,10 +62,12 @@ pub async fn hold_seat(
 pub async fn list_reservations(
     state: web::Data<AppState>,
     user: AuthUser,
+    page: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let list = state.view_reservations.list(user.0).await?;
+    let list = state.view_reservations.list(user.0, page.0).await?;
     Ok(HttpResponse::Ok().json(ReservationList {
-        reservations: list.into_iter().map(Into::into).collect(),
+        next_cursor: next_cursor(&list),
+        reservations: list.items.into_iter().map(Into::into).collect(),
     }))
 }
 

@@ -2,6 +2,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{post, web, HttpResponse};
 
 use crate::dto::{AccessTokenResponse, Credentials, Problem, UserCreated};
+use crate::limits::{self, RateLimited};
 use crate::{ApiError, AppState};
 
 /// Sign up.
@@ -13,10 +14,12 @@ use crate::{ApiError, AppState};
         (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "LOGIN_ID_TAKEN", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "TOO_MANY_REQUESTS: the per-address sign-up limit (config limits.signup_per_minute); Retry-After tells when", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/users")]
 pub async fn sign_up(
+    _limit: RateLimited<limits::SignUp>,
     state: web::Data<AppState>,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
@@ -42,11 +45,12 @@ pub async fn sign_up(
         (status = 400, description = "VALIDATION_FAILED (malformed body)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "INVALID_CREDENTIALS: the same for unknown user and wrong password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "TOO_MANY_ATTEMPTS: 5 failures for the loginId within 15 minutes; Retry-After tells when", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "TOO_MANY_ATTEMPTS: 5 failures for the loginId within 15 minutes; or TOO_MANY_REQUESTS: the per-address login limit (config limits.login_per_minute). Retry-After tells when", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/auth/token")]
 pub async fn log_in(
+    _limit: RateLimited<limits::LogIn>,
     state: web::Data<AppState>,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,7 +1,7 @@
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use domain::ports::PasswordHasher;
@@ -21,6 +21,8 @@ pub struct Argon2Hasher {
     permits: Arc<Semaphore>,
     /// Work areas not in use; never more than `max_concurrent`.
     areas: Arc<Mutex<Vec<Vec<Block>>>>,
+    /// A hash of random bytes nobody knows, with the parameters of every real one.
+    dummy: Arc<str>,
 }
 
 /// The default cap on hashes in flight.
@@ -39,9 +41,18 @@ fn failed(what: &str, e: impl std::fmt::Display) -> DomainError {
 impl Argon2Hasher {
     /// A hasher running at most `max_concurrent` (at least 1) hashes at once.
     pub fn new(max_concurrent: usize) -> Self {
+        let mut secret = [0u8; 32];
+        OsRng.fill_bytes(&mut secret);
+        let salt = SaltString::generate(&mut OsRng);
+        // Runs once at start-up, on input no request influences.
+        let dummy = Argon2::default()
+            .hash_password(&secret, &salt)
+            .expect("argon2 hashes 32 bytes with its default parameters")
+            .to_string();
         Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             areas: Arc::default(),
+            dummy: dummy.into(),
         }
     }
 
@@ -138,12 +149,16 @@ impl PasswordHasher for Argon2Hasher {
         })
         .await
     }
+
+    fn dummy_hash(&self) -> String {
+        self.dummy.to_string()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argon2::password_hash::{PasswordHasher as _, PasswordVerifier};
+    use argon2::password_hash::PasswordVerifier;
 
     #[tokio::test]
     async fn hash_verifies_only_the_same_password() {
@@ -154,6 +169,23 @@ mod tests {
         assert!(hasher.verify(&password, &hash).await.unwrap());
         let wrong = Password::parse("wrong-horse").unwrap();
         assert!(!hasher.verify(&wrong, &hash).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_has_the_parameters_of_real_ones_and_matches_nothing() {
+        let hasher = Argon2Hasher::default();
+        let password = Password::parse("correct-horse").unwrap();
+        let real = hasher.hash(&password).await.unwrap();
+        let dummy = hasher.dummy_hash();
+        let (real, parsed) = (
+            PasswordHash::new(&real).unwrap(),
+            PasswordHash::new(&dummy).unwrap(),
+        );
+        assert_eq!(parsed.algorithm, real.algorithm);
+        assert_eq!(parsed.version, real.version);
+        assert_eq!(parsed.params, real.params, "same memory, passes, lanes");
+        assert_eq!(parsed.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(!hasher.verify(&password, &dummy).await.unwrap());
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bootstrap::{Application, QueueBackend, Settings};
+use bootstrap::{Application, LogFormat, QueueBackend, Settings};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
@@ -222,7 +222,19 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     start(settings, backend).await
 }
 
+/// zero2prod's switch: quiet by default; `TEST_LOG=1` shows the servers' logs
+/// (`RUST_LOG` filters them), `TEST_LOG=json` as JSON lines.
+fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| match std::env::var("TEST_LOG").as_deref() {
+        Ok("json") => bootstrap::telemetry::init(LogFormat::Json),
+        Ok(_) => bootstrap::telemetry::init(LogFormat::Plain),
+        Err(_) => {}
+    });
+}
+
 async fn start(settings: Settings, backend: Backend) -> TestApp {
+    init_test_log();
     let app = Application::build(settings.clone())
         .await
         .expect("application builds");

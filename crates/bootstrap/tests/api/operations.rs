@@ -6,6 +6,8 @@ use crate::helpers::{assert_problem, e2e, e2e_on, e2e_postgres, spawn_app, Backe
 
 e2e!(
     health_metrics_and_request_ids,
+    json_is_gzipped_for_clients_that_accept_it,
+    cors_is_off_by_default_and_allows_configured_origins,
     openapi_documents_every_endpoint,
     unknown_routes_are_problems
 );
@@ -41,11 +43,121 @@ async fn health_metrics_and_request_ids(backend: Backend) {
     let text = metrics.text().await.unwrap();
     assert!(
         text.contains(
-            r#"http_requests_total{method="GET",route="/api/v1/concerts",status="200"} 2"#
+            r#"concert_http_requests_total{method="GET",route="/api/v1/concerts",status="200"} 2"#
         ),
         "{text}"
     );
-    assert!(text.contains("http_request_duration_seconds_bucket"));
+    assert!(text.contains("concert_http_request_duration_seconds_bucket"));
+    assert!(text.contains("concert_build_info{version="), "{text}");
+    assert!(text.contains("# TYPE concert_queue_admitted_total counter"));
+    // The admitter ticks every 50 ms in tests and records the pool as it goes.
+    crate::helpers::eventually("pool metrics", || async {
+        let text = app
+            .get("/metrics")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.contains(r#"concert_db_pool_connections{state="idle"}"#)
+    })
+    .await;
+    let unprefixed: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("concert_"))
+        .collect();
+    assert!(unprefixed.is_empty(), "{unprefixed:?}");
+}
+
+async fn json_is_gzipped_for_clients_that_accept_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for _ in 0..30 {
+        app.concert(&[(3600, 1, 100)]).await;
+    }
+    let gzipped = app
+        .get("/api/v1/concerts")
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.status(), StatusCode::OK);
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let compressed = gzipped.bytes().await.unwrap();
+    assert_eq!(&compressed[..2], &[0x1f, 0x8b], "a gzip stream");
+    let plain = app.get("/api/v1/concerts").send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    assert!(
+        compressed.len() < plain.len(),
+        "{} vs {}",
+        compressed.len(),
+        plain.len()
+    );
+}
+
+async fn cors_is_off_by_default_and_allows_configured_origins(backend: Backend) {
+    let preflight = |app: &crate::helpers::TestApp, origin: &str| {
+        app.client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/v1/reservations", app.address),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type, x-queue-token",
+            )
+            .send()
+    };
+    let closed = spawn_app(backend.clone()).await;
+    let answer = closed
+        .get("/api/v1/concerts")
+        .header("Origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(answer
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+    let answer = preflight(&closed, "https://shop.example").await.unwrap();
+    assert!(answer
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    let open = crate::helpers::spawn_app_with(backend, |s| {
+        s.cors.allowed_origins = vec!["https://shop.example".into()];
+    })
+    .await;
+    let answer = preflight(&open, "https://shop.example").await.unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let simple = open
+        .get("/api/v1/concerts")
+        .header("Origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        simple.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let stranger = open
+        .get("/api/v1/concerts")
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(stranger
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
 }
 
 async fn openapi_documents_every_endpoint(backend: Backend) {

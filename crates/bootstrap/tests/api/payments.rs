@@ -62,11 +62,11 @@ async fn a_purchase_debits_sells_and_expires_the_token(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        metrics.contains(r#"reservations_total{outcome="ok"} 1"#),
+        metrics.contains(r#"concert_reservations_total{outcome="ok"} 1"#),
         "{metrics}"
     );
     assert!(
-        metrics.contains(r#"payments_total{outcome="ok"} 1"#),
+        metrics.contains(r#"concert_payments_total{outcome="ok"} 1"#),
         "{metrics}"
     );
     // A confirmed reservation cannot be cancelled.

@@ -13,6 +13,7 @@ pub trait LoginAttempts: Send + Sync {
         login_id: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<DateTime<Utc>>, DomainError>;
+    /// Records a failed login at `at`.
     async fn record_failure(&self, login_id: &str, at: DateTime<Utc>) -> Result<(), DomainError>;
     /// Forgets the failures after a successful login.
     async fn clear(&self, login_id: &str) -> Result<(), DomainError>;

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 
 use crate::idempotency::IdempotencyReceipt;
 use crate::points::{Balance, BalanceChange, PointEntry};
-use crate::{DomainError, UserId};
+use crate::{DomainError, Page, PageRequest, UserId};
 
 /// Point balances and their history.
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -19,6 +19,10 @@ pub trait PointStore: Send + Sync {
         change: &BalanceChange,
         receipt: Option<&'a IdempotencyReceipt<Balance>>,
     ) -> Result<Balance, DomainError>;
-    /// Newest first.
-    async fn history(&self, user_id: UserId) -> Result<Vec<PointEntry>, DomainError>;
+    /// Newest first, one page at a time.
+    async fn history(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+    ) -> Result<Page<PointEntry>, DomainError>;
 }

@@ -12,14 +12,18 @@ use crate::{ConcertId, DomainError, UserId};
 /// A request to join a concert's line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IssueRequest {
+    /// Who joins.
     pub user_id: UserId,
+    /// Which concert's line.
     pub concert_id: ConcertId,
     /// Used only when the user has no live token for the concert.
     pub new_token: QueueToken,
+    /// The concert's admission policy.
     pub policy: QueuePolicy,
     /// The sale has not opened at `now`: the new token goes into the
     /// pre-queue, unless the store has already drawn this concert's line.
     pub prequeue: bool,
+    /// The time of the request.
     pub now: DateTime<Utc>,
 }
 

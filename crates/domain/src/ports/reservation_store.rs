@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::reservation::{NewHold, Reservation};
-use crate::{DomainError, ReservationId, UserId};
+use crate::{DomainError, Page, PageRequest, ReservationId, UserId};
 
 /// Seat holds. Each change touches the reservation and its seat in one transaction.
 #[cfg_attr(feature = "mocks", mockall::automock)]
@@ -13,8 +13,13 @@ pub trait ReservationStore: Send + Sync {
     async fn hold(&self, hold: &NewHold) -> Result<Reservation, DomainError>;
     /// Unexpired HELD reservations of the user at `now`.
     async fn live_holds(&self, user_id: UserId, now: DateTime<Utc>) -> Result<u32, DomainError>;
-    /// The user's reservations, newest first.
-    async fn list_of(&self, user_id: UserId) -> Result<Vec<Reservation>, DomainError>;
+    /// The user's reservations, newest first, one page at a time.
+    async fn list_of(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Reservation>, DomainError>;
+    /// The reservation, if it exists.
     async fn find(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError>;
     /// HELD → CANCELLED and the seat freed, if still HELD and unexpired at `now`.
     async fn cancel(

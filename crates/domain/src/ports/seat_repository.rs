@@ -9,5 +9,6 @@ use crate::{DomainError, ScheduleId, SeatId};
 pub trait SeatRepository: Send + Sync {
     /// Every seat of the schedule by seat number.
     async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Vec<Seat>, DomainError>;
+    /// The seat, if it exists.
     async fn find(&self, seat_id: SeatId) -> Result<Option<Seat>, DomainError>;
 }

@@ -15,6 +15,7 @@ pub trait UserRepository: Send + Sync {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<User, DomainError>;
+    /// The user with this login id, if any.
     async fn find_by_login_id(&self, login_id: &str) -> Result<Option<User>, DomainError>;
     /// Whether a user with this id exists (a token may outlive its user's row).
     async fn exists(&self, id: UserId) -> Result<bool, DomainError>;

@@ -7,7 +7,9 @@ pub struct AdmissionRate(pub f64);
 /// How many users of a concert may be ACTIVE at once, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueuePolicy {
+    /// The most tokens ACTIVE at once per concert.
     pub max_active: u32,
+    /// How long an ACTIVE window lasts.
     pub active_ttl: Duration,
 }
 

@@ -8,6 +8,7 @@ use crate::{ConcertId, UserId};
 pub struct QueueToken(pub String);
 
 impl QueueToken {
+    /// The token as issued.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -18,12 +19,16 @@ impl QueueToken {
 pub enum QueueStatus {
     /// Joined before the sale opened; its place is drawn at the opening.
     PreQueue,
+    /// In line, not yet admitted.
     Waiting,
+    /// Admitted: may see seats, hold and pay.
     Active,
+    /// The ACTIVE window ended or its holder paid.
     Expired,
 }
 
 impl QueueStatus {
+    /// The contract's name for it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PreQueue => "PREQUEUE",
@@ -38,10 +43,15 @@ impl QueueStatus {
 /// window's end, and `position` is 1 for the head of the line, 0 when not WAITING.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueTicket {
+    /// The token.
     pub token: QueueToken,
+    /// Its holder.
     pub user_id: UserId,
+    /// The concert it queues for.
     pub concert_id: ConcertId,
+    /// Its status at the time of reading.
     pub status: QueueStatus,
+    /// 1 for the head of the line; 0 when not WAITING.
     pub position: u64,
     /// End of the ACTIVE window; `None` while WAITING.
     pub expires_at: Option<DateTime<Utc>>,
@@ -52,6 +62,7 @@ pub struct QueueTicket {
 /// A concert's line as the admitter sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueLine {
+    /// The concert.
     pub concert_id: ConcertId,
     /// Tokens still WAITING.
     pub waiting: u64,
