@@ -3,6 +3,7 @@
 
 mod app;
 mod clock;
+pub mod healthcheck;
 mod jobs;
 mod random;
 mod seed;

@@ -15,6 +15,9 @@ enum Command {
     Serve,
     /// Apply database migrations, then exit.
     Migrate,
+    /// Exit 0 when the instance configured here answers /health/ready with 200
+    /// (for container health checks).
+    Healthcheck,
 }
 
 #[tokio::main]
@@ -33,6 +36,11 @@ async fn main() {
             .await
             .map(|_| tracing::info!("migrations applied")),
         Command::Serve => serve(settings).await,
+        Command::Healthcheck => {
+            bootstrap::healthcheck::check(&settings.server.host, settings.server.port)
+                .await
+                .map_err(anyhow::Error::from)
+        }
     };
     if let Err(error) = result {
         eprintln!("concert-server: {error:#}");
