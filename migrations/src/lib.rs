@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261129_100001_concert_sale_terms;
+mod m20261129_100002_prequeue_and_controls;
 mod m20261129_200001_orders;
 
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261129_100001_concert_sale_terms::Migration),
+            Box::new(m20261129_100002_prequeue_and_controls::Migration),
             Box::new(m20261129_200001_orders::Migration),
         ]
     }

@@ -97,6 +97,10 @@ impl ConcertRepository for DbConcertRepository {
             rate_anchor_seq: Set(0),
             rate_milli_per_sec: Set(0),
             version: Set(0),
+            prequeued: Set(0),
+            opened_at_ms: Set(None),
+            paused: Set(false),
+            max_active: Set(None),
         }
         .insert(&txn)
         .await

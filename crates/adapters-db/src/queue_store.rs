@@ -7,6 +7,15 @@
 //! and a position is `seq - admitted_seq`: two primary-key reads, whatever the
 //! length of the line.
 //!
+//! Before a concert's sale opens, joiners get PREQUEUE tokens: they take
+//! issue numbers like everyone, and `prequeued` counts them. While it is not
+//! zero nobody is admitted. The opening ([`DbQueueStore::open_sale`]) is one
+//! transaction under the line's lock: it gives the pre-queue, in the drawn
+//! order, and then every later token, in issue order, fresh numbers after
+//! `issued_seq`, and moves `admitted_seq` up to just before them. So the
+//! `seq - admitted_seq` positions stay exact, and a crash leaves either the
+//! whole pre-queue or the whole drawn line.
+//!
 //! Every change that can add an ACTIVE token starts its transaction by
 //! updating that row. On PostgreSQL the update takes the row lock, so issuers
 //! and admitters of one concert, in every instance, take turns; on SQLite the
@@ -14,27 +23,52 @@
 //! ACTIVE tokens is current, so the cap holds. Expiry only lowers the count and
 //! needs no lock.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::ports::{IssueRequest, QueueStore};
-use domain::queue::{AdmissionRate, QueueLine, QueuePolicy, QueueStatus, QueueTicket, QueueToken};
+use domain::ports::{IssueRequest, QueueStore, RandomSource};
+use domain::queue::{
+    draw_line_order, AdmissionRate, QueueControls, QueueControlsPatch, QueueCounts, QueueLine,
+    QueueOverview, QueuePolicy, QueueStatus, QueueTicket, QueueToken,
+};
 use domain::{ConcertId, DomainError, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::entity::{queue_state, queue_token};
 use crate::error::{db_err, is_unique_violation};
 use crate::time::{from_ms, to_ms};
 
+const PREQUEUE: &str = "PREQUEUE";
 const WAITING: &str = "WAITING";
 const ACTIVE: &str = "ACTIVE";
 const EXPIRED: &str = "EXPIRED";
 
 /// How often the observed admission rate is re-measured.
 const RATE_WINDOW_MS: i64 = 10_000;
+
+/// Tokens renumbered per statement at the opening.
+const RENUMBER_BATCH: usize = 500;
+
+/// The admin's controls as stored on the line's row.
+fn controls(state: &queue_state::Model) -> QueueControls {
+    QueueControls {
+        paused: state.paused,
+        max_active: state
+            .max_active
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|&n| n > 0),
+    }
+}
+
+/// WAITING tokens: every number issued and not admitted, minus the pre-queue.
+fn waiting_of(state: &queue_state::Model) -> u64 {
+    (state.issued_seq - state.admitted_seq - state.prequeued).max(0) as u64
+}
 
 /// The queue port on the shared database.
 pub struct DbQueueStore {
@@ -108,6 +142,7 @@ fn ticket(
 ) -> QueueTicket {
     let expires_at = token.expires_at_ms.map(from_ms);
     let status = match token.status.as_str() {
+        PREQUEUE => QueueStatus::PreQueue,
         WAITING => QueueStatus::Waiting,
         ACTIVE if expires_at.is_some_and(|at| at > now) => QueueStatus::Active,
         _ => QueueStatus::Expired,
@@ -152,7 +187,7 @@ impl DbQueueStore {
         queue_token::Entity::find()
             .filter(queue_token::Column::UserId.eq(user_id))
             .filter(queue_token::Column::ConcertId.eq(concert_id))
-            .filter(queue_token::Column::Status.is_in([WAITING, ACTIVE]))
+            .filter(queue_token::Column::Status.is_in([PREQUEUE, WAITING, ACTIVE]))
             .one(&self.db)
             .await
             .map_err(db_err)
@@ -175,19 +210,32 @@ impl DbQueueStore {
         // (someone already waiting) only the INSERT follows under the lock.
         let mut state = take_next_seq(&txn, concert_id).await?;
         let seq = state.issued_seq;
+        // Once the line is drawn, a late PREQUEUE request (an instance whose
+        // clock lags) joins the back of the line instead.
+        let prequeue = request.prequeue && state.opened_at_ms.is_none();
+        // PREQUEUE tokens hold issue numbers too: while there are any, the
+        // line is not empty and nobody is admitted here.
         let line_was_empty = state.admitted_seq == seq - 1;
-        let admit_now = line_was_empty
-            && request
-                .policy
-                .room(count_active(&txn, concert_id, now_ms).await?)
-                > 0;
+        let admit_now = !prequeue
+            && line_was_empty
+            && controls(&state).room(
+                &request.policy,
+                count_active(&txn, concert_id, now_ms).await?,
+            ) > 0;
         let token = queue_token::Model {
             id: 0,
             token: request.new_token.0.clone(),
             user_id: request.user_id.0,
             concert_id,
             seq,
-            status: if admit_now { ACTIVE } else { WAITING }.to_owned(),
+            status: if prequeue {
+                PREQUEUE
+            } else if admit_now {
+                ACTIVE
+            } else {
+                WAITING
+            }
+            .to_owned(),
             issued_at_ms: now_ms,
             expires_at_ms: admit_now.then(|| to_ms(request.now + request.policy.active_ttl)),
         };
@@ -198,6 +246,18 @@ impl DbQueueStore {
             // The same user's other request won: roll back, seq included.
             Err(e) if is_unique_violation(&e) => return Ok(None),
             Err(e) => return Err(db_err(e)),
+        }
+        if prequeue {
+            state.prequeued += 1;
+            queue_state::Entity::update_many()
+                .col_expr(
+                    queue_state::Column::Prequeued,
+                    Expr::col(queue_state::Column::Prequeued).add(1),
+                )
+                .filter(queue_state::Column::ConcertId.eq(concert_id))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
         }
         if admit_now {
             state.admitted_seq = seq;
@@ -269,8 +329,13 @@ impl QueueStore for DbQueueStore {
             .exec(&txn)
             .await
             .map_err(db_err)?;
-        let room = policy.room(count_active(&txn, concert_id, now_ms).await?);
-        let waiting = (state.issued_seq - state.admitted_seq).max(0) as u64;
+        if state.prequeued > 0 {
+            // Not drawn yet: nobody may pass the pre-queue.
+            txn.commit().await.map_err(db_err)?;
+            return Ok(0);
+        }
+        let room = controls(&state).room(&policy, count_active(&txn, concert_id, now_ms).await?);
+        let waiting = waiting_of(&state);
         let admitted = room.min(waiting) as i64;
         let next = state.admitted_seq + admitted;
         if admitted > 0 {
@@ -312,11 +377,12 @@ impl QueueStore for DbQueueStore {
     }
 
     async fn waiting_lines(&self) -> Result<Vec<QueueLine>, DomainError> {
-        let rows: Vec<(i64, i64, i64)> = queue_state::Entity::find()
+        let rows: Vec<(i64, i64, i64, i64)> = queue_state::Entity::find()
             .select_only()
             .column(queue_state::Column::ConcertId)
             .column(queue_state::Column::IssuedSeq)
             .column(queue_state::Column::AdmittedSeq)
+            .column(queue_state::Column::Prequeued)
             .filter(
                 Expr::col(queue_state::Column::IssuedSeq)
                     .gt(Expr::col(queue_state::Column::AdmittedSeq)),
@@ -327,11 +393,131 @@ impl QueueStore for DbQueueStore {
             .map_err(db_err)?;
         Ok(rows
             .into_iter()
-            .map(|(concert_id, issued, admitted)| QueueLine {
+            .map(|(concert_id, issued, admitted, prequeued)| QueueLine {
                 concert_id: ConcertId(concert_id),
-                waiting: (issued - admitted) as u64,
+                waiting: (issued - admitted - prequeued).max(0) as u64,
+                prequeued: prequeued.max(0) as u64,
             })
             .collect())
+    }
+
+    async fn open_sale(
+        &self,
+        concert_id: ConcertId,
+        now: DateTime<Utc>,
+        rng: Arc<dyn RandomSource>,
+    ) -> Result<u64, DomainError> {
+        let (concert_id, now_ms) = (concert_id.0, to_ms(now));
+        let txn = self.db.begin().await.map_err(db_err)?;
+        let state = lock_state(&txn, concert_id).await?;
+        if state.prequeued == 0 {
+            // Drawn already (by this or another instance), or nothing to draw.
+            txn.commit().await.map_err(db_err)?;
+            return Ok(0);
+        }
+        // Nobody is admitted while there is a pre-queue, so everything past
+        // `admitted_seq` is PREQUEUE or WAITING: the whole line.
+        let line: Vec<(i64, String)> = queue_token::Entity::find()
+            .select_only()
+            .column(queue_token::Column::Id)
+            .column(queue_token::Column::Status)
+            .filter(queue_token::Column::ConcertId.eq(concert_id))
+            .filter(queue_token::Column::Seq.gt(state.admitted_seq))
+            .order_by_asc(queue_token::Column::Seq)
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(db_err)?;
+        let (prequeued, later): (Vec<_>, Vec<_>) =
+            line.into_iter().partition(|(_, status)| status == PREQUEUE);
+        let drawn = draw_line_order(
+            prequeued.into_iter().map(|(id, _)| id).collect(),
+            rng.as_ref(),
+        );
+        let count = drawn.len() as i64;
+        let order: Vec<i64> = drawn
+            .into_iter()
+            .chain(later.into_iter().map(|(id, _)| id))
+            .collect();
+        // Fresh numbers after every number issued: no clash with the unique
+        // (concert_id, seq) index whatever order the rows are written in.
+        let base = state.issued_seq;
+        for (chunk_index, chunk) in order.chunks(RENUMBER_BATCH).enumerate() {
+            let first = base + 1 + (chunk_index * RENUMBER_BATCH) as i64;
+            let cases: String = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, id)| format!(" WHEN {id} THEN {}", first + i as i64))
+                .collect();
+            let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "UPDATE queue_tokens SET status = '{WAITING}', seq = CASE id{cases} END                  WHERE id IN ({})",
+                ids.join(",")
+            );
+            let done = txn.execute_unprepared(&sql).await.map_err(db_err)?;
+            if done.rows_affected() != chunk.len() as u64 {
+                return Err(DomainError::Internal(format!(
+                    "queue of concert {concert_id}: renumbered {} of {} tokens",
+                    done.rows_affected(),
+                    chunk.len()
+                )));
+            }
+        }
+        let issued = base + order.len() as i64;
+        queue_state::Entity::update_many()
+            .col_expr(queue_state::Column::IssuedSeq, Expr::value(issued))
+            .col_expr(queue_state::Column::AdmittedSeq, Expr::value(base))
+            .col_expr(queue_state::Column::Prequeued, Expr::value(0))
+            .col_expr(queue_state::Column::OpenedAtMs, Expr::value(now_ms))
+            .col_expr(queue_state::Column::RateAnchorAtMs, Expr::value(now_ms))
+            .col_expr(queue_state::Column::RateAnchorSeq, Expr::value(base))
+            .filter(queue_state::Column::ConcertId.eq(concert_id))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(count as u64)
+    }
+
+    async fn control(
+        &self,
+        concert_id: ConcertId,
+        patch: QueueControlsPatch,
+        now: DateTime<Utc>,
+    ) -> Result<QueueOverview, DomainError> {
+        let (concert_id, now_ms) = (concert_id.0, to_ms(now));
+        let txn = self.db.begin().await.map_err(db_err)?;
+        if patch != QueueControlsPatch::default() {
+            let mut update = queue_state::Entity::update_many()
+                .filter(queue_state::Column::ConcertId.eq(concert_id))
+                .col_expr(
+                    queue_state::Column::Version,
+                    Expr::col(queue_state::Column::Version).add(1),
+                );
+            if let Some(paused) = patch.paused {
+                update = update.col_expr(queue_state::Column::Paused, Expr::value(paused));
+            }
+            if let Some(max) = patch.max_active {
+                update =
+                    update.col_expr(queue_state::Column::MaxActive, Expr::value(i64::from(max)));
+            }
+            update.exec(&txn).await.map_err(db_err)?;
+        }
+        let state = queue_state::Entity::find_by_id(concert_id)
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| DomainError::not_found(format!("concert {concert_id}")))?;
+        let active = count_active(&txn, concert_id, now_ms).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(QueueOverview {
+            controls: controls(&state),
+            counts: QueueCounts {
+                prequeued: state.prequeued.max(0) as u64,
+                waiting: waiting_of(&state),
+                active,
+            },
+        })
     }
 
     async fn expire_active(

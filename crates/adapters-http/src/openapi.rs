@@ -2,7 +2,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::*;
-use crate::handlers::{concerts, ops, payments, points, queue, reservations, users, waitlist};
+use crate::handlers::{
+    admin, concerts, ops, payments, points, queue, reservations, users, waitlist,
+};
 
 /// The OpenAPI document of the whole contract, served at `/api-docs/openapi.json`.
 #[derive(OpenApi)]
@@ -21,7 +23,8 @@ Choices where the contract is silent:\n\
 - With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).\n\
 - Payments: a body with both or neither of `reservationId` and `reservationIds` is 400 VALIDATION_FAILED. For several ids the checks run in this order: the list itself (400), every reservation the caller's (404), one concert and no mixing of offers with holds (400), the queue token (403, not for offers), any expired (409 RESERVATION_EXPIRED), any paid, cancelled or refunded (409 RESERVATION_NOT_PAYABLE), the balance (409 INSUFFICIENT_BALANCE).\n\
 - Waiting list: joining needs no queue token. A joiner who already has a live (WAITING or OFFERED) entry for the schedule gets it back with 200. `nextCursor` is an opaque string; a malformed `limit` or `after` is 400 VALIDATION_FAILED. An offered hold also shows in the caller's reservations; paying it takes `reservationIds`/`reservationId` like any hold, but never together with ordinary holds.\n\
-- Refunds: a refund's Idempotency-Key request is identified by method and path (the body is ignored). A refunded payment's reservations read REFUNDED; a refunded reservation is never payable again.",
+- Refunds: a refund's Idempotency-Key request is identified by method and path (the body is ignored). A refunded payment's reservations read REFUNDED; a refunded reservation is never payable again.\n\
+- On-sale: `saleOpensAt` may lie in the past (the sale is then open at once, with no pre-queue). A WAITING token issued after the opening but before the pre-queue is drawn counts the pre-queue in its `position`. `pollAfterMs` for WAITING is 250 + 5 per place ahead, capped at 30000; for PREQUEUE the time left to the opening, within 250-30000. The admin queue PATCH checks the key, then the concert (404), then the body's ranges (400); an empty body changes nothing. The sales view's `queue` block is read from the queue's store (Redis when the queue lives there) right after the seats' snapshot.",
         version = "1.0.0"
     ),
     paths(
@@ -33,6 +36,7 @@ Choices where the contract is silent:\n\
         payments::pay, payments::get_payment, payments::refund,
         waitlist::join_waitlist, waitlist::list_waitlist, waitlist::leave_waitlist,
         ops::live, ops::ready, ops::metrics,
+        admin::control_queue, admin::sales,
     ),
     components(schemas(
         Problem, Credentials, UserCreated, AccessTokenResponse,
@@ -41,6 +45,7 @@ Choices where the contract is silent:\n\
         HoldRequest, ReservationResponse, ReservationList,
         ChargeRequest, BalanceResponse, PointHistory, PointEntryView, PaymentRequest, PaymentResponse,
         PaymentView, RefundResponse, WaitlistEntryResponse, WaitlistEntryList,
+        QueueControlRequest, QueueControlResponse, QueueSalesView, ScheduleSalesView, SalesResponse,
     )),
     modifiers(&BearerAuth)
 )]

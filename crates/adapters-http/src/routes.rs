@@ -3,7 +3,9 @@ use domain::DomainError;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::handlers::{concerts, ops, payments, points, queue, reservations, users, waitlist};
+use crate::handlers::{
+    admin, concerts, ops, payments, points, queue, reservations, users, waitlist,
+};
 use crate::telemetry::telemetry;
 use crate::{ApiDoc, ApiError, AppState};
 
@@ -47,6 +49,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .service(waitlist::join_waitlist)
                     .service(waitlist::list_waitlist)
                     .service(waitlist::leave_waitlist)
+                    .service(admin::control_queue)
+                    .service(admin::sales)
                     .service(ops::live)
                     .service(ops::ready)
                     .service(ops::metrics)

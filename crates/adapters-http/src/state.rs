@@ -1,9 +1,10 @@
 use std::sync::Arc;
 
 use application::{
-    Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat, Idempotency, JoinQueue,
-    JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation, RefundPayment, RegisterUser,
-    ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSeatMap, WaitlistEntries,
+    Authenticate, CancelReservation, ChargePoints, ControlQueue, CreateConcert, HoldSeat,
+    Idempotency, JoinQueue, JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation,
+    RefundPayment, RegisterUser, ViewPayment, ViewPoints, ViewQueueToken, ViewReservations,
+    ViewSales, ViewSeatMap, WaitlistEntries,
 };
 use async_trait::async_trait;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub join_waitlist: JoinWaitlist,
     pub waitlist_entries: WaitlistEntries,
     pub idempotency: Idempotency,
+    pub control_queue: ControlQueue,
+    pub view_sales: ViewSales,
     pub readiness: Arc<dyn Readiness>,
     pub metrics: Metrics,
 }

@@ -4,13 +4,17 @@
 //! | key                                | type   | holds                                          |
 //! |------------------------------------|--------|------------------------------------------------|
 //! | `{p}queue:{concert}:waiting`       | ZSET   | WAITING tokens, score = issue sequence number  |
+//! |                                    |        | (the drawn pre-queue: -n..-1, ahead of all)     |
+//! | `{p}queue:{concert}:prequeue`      | ZSET   | PREQUEUE tokens, score = issue sequence number |
+//! | `{p}queue:{concert}:opened`        | STRING | when the pre-queue was drawn (once)            |
+//! | `{p}queue:{concert}:control`       | HASH   | admin controls: `paused` (1/0), `max`          |
 //! | `{p}queue:{concert}:active`        | ZSET   | ACTIVE tokens, score = end of window (ms)      |
 //! | `{p}queue:{concert}:issued`        | STRING | tokens issued so far (the sequence)            |
 //! | `{p}queue:{concert}:admitted`      | STRING | tokens admitted so far                         |
 //! | `{p}queue:{concert}:rate`          | HASH   | admission-rate anchor: `at`, `n`, `milli`      |
 //! | `{p}token:{token}`                 | HASH   | `u` user, `c` concert, `s` seq, `st`, `x` end  |
 //! | `{p}user:{user}:{concert}`         | STRING | the user's latest token for the concert        |
-//! | `{p}queues`                        | SET    | concerts with someone WAITING                  |
+//! | `{p}queues`                        | SET    | concerts with someone WAITING or PREQUEUE      |
 //!
 //! The Lua scripts build the same names from the prefix (see `scripts/`).
 
@@ -33,6 +37,10 @@ impl Keys {
 
     pub fn waiting(&self, concert_id: i64) -> String {
         format!("{}queue:{concert_id}:waiting", self.prefix)
+    }
+
+    pub fn prequeue(&self, concert_id: i64) -> String {
+        format!("{}queue:{concert_id}:prequeue", self.prefix)
     }
 
     pub fn active(&self, concert_id: i64) -> String {

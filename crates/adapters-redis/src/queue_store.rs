@@ -1,16 +1,28 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use domain::ports::{IssueRequest, QueueStore};
-use domain::queue::{AdmissionRate, QueueLine, QueuePolicy, QueueStatus, QueueTicket, QueueToken};
+use domain::ports::{IssueRequest, QueueStore, RandomSource};
+use domain::queue::{
+    draw_line_order, AdmissionRate, QueueControls, QueueControlsPatch, QueueCounts, QueueLine,
+    QueueOverview, QueuePolicy, QueueStatus, QueueTicket, QueueToken,
+};
 use domain::{ConcertId, DomainError, UserId};
 use redis::aio::ConnectionManager;
-use redis::{RedisError, Script};
+use redis::{AsyncCommands, RedisError, Script};
 
 use crate::keys::{position_from_rank, rate_from_milli, Keys};
-use crate::scripts::{ADMIT, EXPIRE_ACTIVE, FIND, ISSUE, LINES};
+use crate::scripts::{ADMIT, CONTROL, EXPIRE_ACTIVE, FIND, ISSUE, LINES, OPEN};
 
 /// How long an EXPIRED token stays readable (then polling it says "unknown").
 const KEEP_EXPIRED: Duration = Duration::hours(24);
+
+/// Draws per opening before giving up until the next tick: a redraw is
+/// needed only when someone joined the pre-queue between read and write.
+const OPEN_ATTEMPTS: usize = 3;
+
+/// The control script's reply: paused, max or '', prequeued, waiting, active.
+type ControlReply = (String, String, i64, i64, i64);
 
 /// The queue port on Redis. Every step is one Lua script: atomic, so the cap
 /// and FIFO hold however many instances run the admitter at once.
@@ -70,6 +82,7 @@ impl RedisQueueStore {
             .ok()
             .and_then(DateTime::from_timestamp_millis);
         let status = match status.as_str() {
+            "PREQUEUE" => QueueStatus::PreQueue,
             "WAITING" => QueueStatus::Waiting,
             "ACTIVE" if expires_at.is_some_and(|at| at > now) => QueueStatus::Active,
             _ => QueueStatus::Expired,
@@ -106,6 +119,7 @@ impl QueueStore for RedisQueueStore {
             ms(request.now + request.policy.active_ttl),
             request.policy.max_active.to_string(),
             KEEP_EXPIRED.num_milliseconds().to_string(),
+            if request.prequeue { "1" } else { "0" }.to_owned(),
         ];
         let (token, created): (String, i64) = self.run(&ISSUE, &args).await?;
         let ticket = self
@@ -143,12 +157,70 @@ impl QueueStore for RedisQueueStore {
     async fn waiting_lines(&self) -> Result<Vec<QueueLine>, DomainError> {
         let flat: Vec<i64> = self.run(&LINES, &[]).await?;
         Ok(flat
-            .chunks_exact(2)
-            .map(|pair| QueueLine {
-                concert_id: ConcertId(pair[0]),
-                waiting: pair[1].max(0) as u64,
+            .chunks_exact(3)
+            .map(|line| QueueLine {
+                concert_id: ConcertId(line[0]),
+                waiting: line[1].max(0) as u64,
+                prequeued: line[2].max(0) as u64,
             })
             .collect())
+    }
+
+    async fn open_sale(
+        &self,
+        concert_id: ConcertId,
+        now: DateTime<Utc>,
+        rng: Arc<dyn RandomSource>,
+    ) -> Result<u64, DomainError> {
+        for _ in 0..OPEN_ATTEMPTS {
+            // Read, draw here (the domain's step, with our RNG), then apply in
+            // one script that first checks the pre-queue is still this one.
+            let members: Vec<String> = self
+                .connection
+                .clone()
+                .zrange(self.keys.prequeue(concert_id.0), 0, -1)
+                .await
+                .map_err(redis_err)?;
+            if members.is_empty() {
+                return Ok(0);
+            }
+            let mut args = vec![concert_id.0.to_string(), ms(now)];
+            args.extend(draw_line_order(members, rng.as_ref()));
+            let moved: i64 = self.run(&OPEN, &args).await?;
+            if moved >= 0 {
+                return Ok(moved as u64);
+            }
+        }
+        Err(DomainError::ConcurrentModification)
+    }
+
+    async fn control(
+        &self,
+        concert_id: ConcertId,
+        patch: QueueControlsPatch,
+        now: DateTime<Utc>,
+    ) -> Result<QueueOverview, DomainError> {
+        let args = [
+            concert_id.0.to_string(),
+            ms(now),
+            patch
+                .paused
+                .map_or(String::new(), |p| if p { "1" } else { "0" }.to_owned()),
+            patch.max_active.map_or(String::new(), |m| m.to_string()),
+        ];
+        let (paused, max, prequeued, waiting, active): ControlReply =
+            self.run(&CONTROL, &args).await?;
+        Ok(QueueOverview {
+            controls: QueueControls {
+                paused: paused == "1",
+                max_active: max.parse().ok(),
+            },
+            counts: QueueCounts {
+                prequeued: prequeued.max(0) as u64,
+                waiting: waiting.max(0) as u64,
+                active: active.max(0) as u64,
+            },
+        })
     }
 
     async fn expire_active(

@@ -19,6 +19,8 @@ macro_rules! with_prelude {
 
 pub(crate) static ISSUE: LazyLock<Script> = with_prelude!("scripts/issue.lua");
 pub(crate) static ADMIT: LazyLock<Script> = with_prelude!("scripts/admit.lua");
+pub(crate) static OPEN: LazyLock<Script> = with_prelude!("scripts/open.lua");
+pub(crate) static CONTROL: LazyLock<Script> = with_prelude!("scripts/control.lua");
 pub(crate) static EXPIRE_ACTIVE: LazyLock<Script> = with_prelude!("scripts/expire_active.lua");
 pub(crate) static FIND: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/find.lua")));

@@ -1,10 +1,12 @@
 //! One use case per user intent, built only on the domain's ports.
 //! Use cases decide; the adapters behind the ports persist.
 
+mod admin;
 mod admit_queues;
 mod authenticate;
 mod cancel_reservation;
 mod charge_points;
+mod control_queue;
 mod create_concert;
 mod hold_seat;
 mod idempotency;
@@ -23,13 +25,16 @@ mod view_payment;
 mod view_points;
 mod view_queue_token;
 mod view_reservations;
+mod view_sales;
 mod view_seat_map;
 mod waitlist_entries;
 
+pub use admin::AdminKey;
 pub use admit_queues::{AdmissionReport, AdmitQueues};
 pub use authenticate::Authenticate;
 pub use cancel_reservation::CancelReservation;
 pub use charge_points::ChargePoints;
+pub use control_queue::{ControlQueue, QueueSummary};
 pub use create_concert::{ConcertRequest, CreateConcert};
 pub use hold_seat::HoldSeat;
 pub use idempotency::Idempotency;
@@ -48,5 +53,6 @@ pub use view_payment::ViewPayment;
 pub use view_points::ViewPoints;
 pub use view_queue_token::ViewQueueToken;
 pub use view_reservations::ViewReservations;
+pub use view_sales::{SalesView, ViewSales};
 pub use view_seat_map::{SeatMap, ViewSeatMap};
 pub use waitlist_entries::{WaitlistEntries, WaitlistPage};

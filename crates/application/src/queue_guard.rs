@@ -26,7 +26,7 @@ impl QueueGuard {
             .ok_or(DomainError::QueueTokenInvalid)?;
         match ticket.status {
             QueueStatus::Active => Ok(()),
-            QueueStatus::Waiting => Err(DomainError::QueueTokenNotActive),
+            QueueStatus::PreQueue | QueueStatus::Waiting => Err(DomainError::QueueTokenNotActive),
             QueueStatus::Expired => Err(DomainError::QueueTokenInvalid),
         }
     }
@@ -86,6 +86,13 @@ mod tests {
         let waiting = guard(QueueStatus::Waiting);
         assert_eq!(
             waiting.check(UserId(1), Some("known"), ConcertId(1)).await,
+            Err(NotActive)
+        );
+        let prequeued = guard(QueueStatus::PreQueue);
+        assert_eq!(
+            prequeued
+                .check(UserId(1), Some("known"), ConcertId(1))
+                .await,
             Err(NotActive)
         );
         let expired = guard(QueueStatus::Expired);

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use domain::ports::{Clock, QueueStore};
+use domain::ports::{Clock, ConcertRepository, QueueStore};
 use domain::queue::QueuePolicy;
 use domain::{DomainError, UserId};
 
@@ -8,6 +8,8 @@ use crate::join_queue::QueueView;
 
 /// Polls a queue token: the hottest read of a sale.
 pub struct ViewQueueToken {
+    /// For the concert's `saleOpensAt` (each instance keeps concerts it has read).
+    pub concerts: Arc<dyn ConcertRepository>,
     pub queue: Arc<dyn QueueStore>,
     pub clock: Arc<dyn Clock>,
     pub policy: QueuePolicy,
@@ -20,17 +22,30 @@ impl ViewQueueToken {
         token: Option<&str>,
     ) -> Result<QueueView, DomainError> {
         let token = token.ok_or(DomainError::QueueTokenInvalid)?;
-        match self.queue.find(token, self.clock.now()).await? {
-            Some(ticket) if ticket.user_id == user_id => Ok(QueueView::new(ticket, &self.policy)),
-            _ => Err(DomainError::QueueTokenInvalid),
-        }
+        let now = self.clock.now();
+        let ticket = match self.queue.find(token, now).await? {
+            Some(ticket) if ticket.user_id == user_id => ticket,
+            _ => return Err(DomainError::QueueTokenInvalid),
+        };
+        let concert = self
+            .concerts
+            .find(ticket.concert_id)
+            .await?
+            .ok_or(DomainError::QueueTokenInvalid)?;
+        Ok(QueueView::new(
+            ticket,
+            &self.policy,
+            concert.sale_opens_at,
+            now,
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::ports::{MockClock, MockQueueStore};
+    use domain::concert::Concert;
+    use domain::ports::{MockClock, MockConcertRepository, MockQueueStore};
     use domain::queue::{QueueStatus, QueueTicket, QueueToken};
     use domain::ConcertId;
 
@@ -48,9 +63,20 @@ mod tests {
                 admission_rate: None,
             }))
         });
+        let mut concerts = MockConcertRepository::new();
+        concerts.expect_find().returning(|id| {
+            Ok(Some(Concert {
+                id,
+                title: "t".into(),
+                venue: "v".into(),
+                sale_opens_at: chrono::Utc::now(),
+                max_tickets_per_user: 4,
+            }))
+        });
         let mut clock = MockClock::new();
         clock.expect_now().returning(chrono::Utc::now);
         let uc = ViewQueueToken {
+            concerts: Arc::new(concerts),
             queue: Arc::new(queue),
             clock: Arc::new(clock),
             policy: QueuePolicy {
@@ -59,7 +85,10 @@ mod tests {
             },
         };
         let view = uc.execute(UserId(1), Some("mine")).await.unwrap();
-        assert_eq!((view.position, view.estimated_wait_secs), (3, 30));
+        assert_eq!(
+            (view.position, view.estimated_wait_secs),
+            (Some(3), Some(30))
+        );
         assert_eq!(
             uc.execute(UserId(2), Some("mine")).await,
             Err(DomainError::QueueTokenInvalid)

@@ -6,16 +6,17 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use adapters_db::{
     DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore,
-    DbPointStore, DbQueueStore, DbReservationStore, DbSeatRepository, DbUserRepository,
-    DbWaitlistStore, HandOver, SeatMapCache,
+    DbPointStore, DbQueueStore, DbReservationStore, DbSalesReport, DbSeatRepository,
+    DbUserRepository, DbWaitlistStore, HandOver, SeatMapCache,
 };
 use adapters_http::{AppState, Argon2Hasher, JwtAccessTokens, Metrics, Readiness};
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
-    AdmitQueues, Authenticate, CancelReservation, ChargePoints, CreateConcert, HoldSeat,
-    Idempotency, JoinQueue, JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation,
-    QueueGuard, RefundPayment, RegisterUser, RetryPolicy, SweepHolds, ViewPayment, ViewPoints,
-    ViewQueueToken, ViewReservations, ViewSeatMap, WaitlistEntries,
+    AdminKey, AdmitQueues, Authenticate, CancelReservation, ChargePoints, ControlQueue,
+    CreateConcert, HoldSeat, Idempotency, JoinQueue, JoinWaitlist, ListConcerts, ListSchedules,
+    LogIn, PayReservation, QueueGuard, RefundPayment, RegisterUser, RetryPolicy, SweepHolds,
+    ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSales, ViewSeatMap,
+    WaitlistEntries,
 };
 use async_trait::async_trait;
 use domain::payment::refund::RefundPolicy;
@@ -30,6 +31,7 @@ use tokio::sync::watch;
 
 use crate::clock::SystemClock;
 use crate::jobs::{spawn_job, Job};
+use crate::random::OsRandom;
 use crate::seed::seed_demo_catalogue;
 use crate::{QueueBackend, Settings};
 
@@ -133,6 +135,16 @@ impl Application {
             max_active: settings.queue.max_active_per_concert,
             active_ttl: chrono::Duration::seconds(settings.queue.active_ttl_secs as i64),
         };
+        let admin = AdminKey(
+            settings
+                .admin
+                .api_key
+                .as_ref()
+                .map(|k| k.expose().to_owned()),
+        );
+        let prequeue_window = chrono::Duration::seconds(
+            settings.queue.prequeue_opens_secs.min(i64::MAX as u64) as i64,
+        );
         let guard = Arc::new(QueueGuard {
             queue: queue.clone(),
             clock: clock.clone(),
@@ -188,8 +200,10 @@ impl Application {
                 queue: queue.clone(),
                 clock: clock.clone(),
                 policy: queue_policy,
+                prequeue_window,
             },
             view_queue_token: ViewQueueToken {
+                concerts: concerts.clone(),
                 queue: queue.clone(),
                 clock: clock.clone(),
                 policy: queue_policy,
@@ -252,7 +266,7 @@ impl Application {
             refund_payment: RefundPayment {
                 payments,
                 points,
-                concerts,
+                concerts: concerts.clone(),
                 clock: clock.clone(),
                 retry: RetryPolicy::default(),
                 policy: RefundPolicy {
@@ -264,6 +278,21 @@ impl Application {
             idempotency: Idempotency {
                 store: Arc::new(DbIdempotencyStore { db: db.clone() }),
                 clock: clock.clone(),
+            },
+            control_queue: ControlQueue {
+                concerts: concerts.clone(),
+                queue: queue.clone(),
+                clock: clock.clone(),
+                policy: queue_policy,
+                admin: admin.clone(),
+            },
+            view_sales: ViewSales {
+                concerts: concerts.clone(),
+                queue: queue.clone(),
+                sales: Arc::new(DbSalesReport { db: db.clone() }),
+                clock: clock.clone(),
+                policy: queue_policy,
+                admin,
             },
             readiness: Arc::new(StoresReadiness { db, redis }),
             metrics: Metrics::new(),
@@ -291,9 +320,11 @@ impl Application {
         };
         let (stop_jobs, stopped) = watch::channel(false);
         let admitter = Arc::new(AdmitQueues {
+            concerts,
             queue,
             clock: clock.clone(),
             policy: queue_policy,
+            rng: Arc::new(OsRandom),
         });
         let metrics = state.metrics.clone();
         let sweeper = Arc::new(SweepHolds {

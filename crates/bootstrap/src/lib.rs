@@ -4,6 +4,7 @@
 mod app;
 mod clock;
 mod jobs;
+mod random;
 mod seed;
 mod settings;
 pub mod telemetry;

@@ -24,6 +24,15 @@ impl Concert {
     }
 }
 
+/// How a join at some moment enters the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinPhase {
+    /// Before the opening: the pre-queue, whose order is drawn at the opening.
+    PreQueue,
+    /// From the opening on: the back of the line.
+    Open,
+}
+
 /// When a concert's sale opens and how many seats one user may own of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SaleTerms {
@@ -73,6 +82,22 @@ impl SaleTerms {
             });
         }
         Ok(())
+    }
+
+    /// Whether joining the line at `now` gives a PREQUEUE token or an ordinary
+    /// one; before the pre-queue window opens, [`DomainError::SaleNotOpen`].
+    pub fn join_phase(
+        &self,
+        now: DateTime<Utc>,
+        prequeue_window: chrono::Duration,
+    ) -> Result<JoinPhase, DomainError> {
+        if self.is_open(now) {
+            Ok(JoinPhase::Open)
+        } else if now >= self.sale_opens_at - prequeue_window {
+            Ok(JoinPhase::PreQueue)
+        } else {
+            Err(DomainError::SaleNotOpen)
+        }
     }
 
     /// Whether the sale has opened at `now`.
@@ -209,6 +234,28 @@ mod tests {
         assert!(SaleTerms::parse(None, Some(0), 4, now).is_err());
         assert!(SaleTerms::parse(None, Some(51), 4, now).is_err());
         assert!(SaleTerms::parse(None, None, 0, now).is_err());
+    }
+
+    #[test]
+    fn joining_before_during_and_after_the_prequeue_window() {
+        let opens = at();
+        let t = SaleTerms::parse(Some(opens), None, 4, opens - chrono::Duration::days(1)).unwrap();
+        let window = chrono::Duration::seconds(3600);
+        let secs = chrono::Duration::seconds;
+        assert_eq!(
+            t.join_phase(opens - secs(3601), window),
+            Err(DomainError::SaleNotOpen)
+        );
+        assert_eq!(
+            t.join_phase(opens - secs(3600), window),
+            Ok(JoinPhase::PreQueue)
+        );
+        assert_eq!(
+            t.join_phase(opens - secs(1), window),
+            Ok(JoinPhase::PreQueue)
+        );
+        assert_eq!(t.join_phase(opens, window), Ok(JoinPhase::Open));
+        assert_eq!(t.join_phase(opens + secs(5), window), Ok(JoinPhase::Open));
     }
 
     #[test]

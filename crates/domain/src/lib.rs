@@ -11,6 +11,7 @@ pub mod points;
 pub mod ports;
 pub mod queue;
 pub mod reservation;
+pub mod sales;
 pub mod seat;
 pub mod user;
 pub mod waitlist;

@@ -1,5 +1,6 @@
 //! Request and response bodies, in the contract's camelCase.
 
+mod admin;
 mod concerts;
 mod payments;
 mod points;
@@ -9,6 +10,7 @@ mod reservations;
 mod users;
 mod waitlist;
 
+pub use admin::*;
 pub use concerts::*;
 pub use payments::*;
 pub use points::*;

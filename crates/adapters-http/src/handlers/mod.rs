@@ -1,5 +1,6 @@
 //! Thin handlers: parse, call one use case, map the result.
 
+pub mod admin;
 pub mod concerts;
 pub mod ops;
 pub mod payments;

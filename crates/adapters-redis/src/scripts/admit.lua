@@ -1,10 +1,14 @@
 -- Admit: ARGV = prefix, concert, now, window end, max active, keep.
 -- Expires lapsed windows, then moves the head of the line into the free
--- places. Returns how many were admitted.
+-- places: none while the line is paused or its pre-queue not yet drawn.
+-- Returns how many were admitted.
 local now, ends, max, keep = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 expire_lapsed(now, keep)
 
-local room = max - redis.call('ZCARD', q .. 'active')
+local room = room_cap(max) - redis.call('ZCARD', q .. 'active')
+if redis.call('ZCARD', q .. 'prequeue') > 0 then
+  room = 0
+end
 local admitted = 0
 if room > 0 then
   local head = redis.call('ZRANGE', q .. 'waiting', 0, room - 1)
@@ -18,7 +22,7 @@ if room > 0 then
     redis.call('INCRBY', q .. 'admitted', admitted)
   end
 end
-if redis.call('ZCARD', q .. 'waiting') == 0 then
+if redis.call('ZCARD', q .. 'waiting') == 0 and redis.call('ZCARD', q .. 'prequeue') == 0 then
   redis.call('SREM', p .. 'queues', c)
 end
 

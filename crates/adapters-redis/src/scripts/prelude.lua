@@ -16,3 +16,13 @@ local function expire_lapsed(now, keep)
     redis.call('ZREMRANGEBYSCORE', q .. 'active', '-inf', now)
   end
 end
+
+-- The admin's controls (`{p}queue:{c}:control`): while paused the cap is 0;
+-- a stored `max` replaces the configured one.
+local function room_cap(default)
+  local ctl = redis.call('HMGET', q .. 'control', 'paused', 'max')
+  if ctl[1] == '1' then
+    return 0
+  end
+  return tonumber(ctl[2] or default) or default
+end

@@ -37,7 +37,8 @@ async fn admin_creates_a_concert_with_its_seats(backend: Backend) {
     let list: Value = app.get_json("/api/v1/concerts").await;
     assert_eq!(
         list["concerts"],
-        json!([{"concertId": concert_id, "title": "Winter Gala", "venue": "Arts Center"}])
+        json!([{"concertId": concert_id, "title": "Winter Gala", "venue": "Arts Center",
+                "saleOpensAt": body["saleOpensAt"], "maxTicketsPerUser": 4}])
     );
 
     let schedules: Value = app

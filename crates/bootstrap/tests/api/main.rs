@@ -7,6 +7,7 @@ mod concerts;
 mod concurrency;
 mod idempotency;
 mod onsale;
+mod onsale_queue;
 mod operations;
 mod orders;
 mod orders_race;

@@ -4,9 +4,12 @@ use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{answer, assert_code, e2e, spawn_app_with, Backend, TestApp, ADMIN_KEY};
+use crate::helpers::{
+    answer, assert_code, e2e, fresh_database_url, spawn_app_with, Backend, TestApp, ADMIN_KEY,
+};
 
 e2e!(
+    an_existing_database_upgrades_to_the_on_sale_schema,
     concerts_carry_their_sale_terms,
     sale_terms_are_validated,
     ten_racing_holds_by_one_user_respect_the_ticket_limit_counting_paid_seats,
@@ -174,4 +177,77 @@ async fn the_hold_limit_is_checked_before_the_ticket_limit(backend: Backend) {
     let seat = app.seat_id(&user, &token, concert_id, schedule_id, 3).await;
     let (status, body) = app.hold(&user, &token, schedule_id, seat).await;
     assert_code(status, &body, StatusCode::CONFLICT, "HOLD_LIMIT_EXCEEDED");
+}
+
+/// A database made by the first schema, with a concert and a live queue
+/// token in it, takes the on-sale migrations: rows kept, PREQUEUE allowed,
+/// one live token per user and concert still enforced.
+async fn an_existing_database_upgrades_to_the_on_sale_schema(backend: Backend) {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let url = fresh_database_url(&backend.db).await;
+    let db = adapters_db::connect(&url, 1).await.unwrap();
+    Migrator::up(&db, Some(1)).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, login_id, password_hash, created_at_ms) VALUES (1, 'old-user', 'x', 0)",
+        "INSERT INTO concerts (id, title, venue) VALUES (1, 'Old', 'Hall')",
+        "INSERT INTO queue_states (concert_id, issued_seq, admitted_seq) VALUES (1, 1, 1)",
+        "INSERT INTO queue_tokens (token, user_id, concert_id, seq, status, issued_at_ms, expires_at_ms) \
+         VALUES ('old-token', 1, 1, 1, 'ACTIVE', 0, 99999999999999)",
+    ] {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    let before = chrono::Utc::now().timestamp_millis();
+    Migrator::up(&db, None).await.unwrap();
+    let one = |sql: &str| {
+        let (db, sql) = (&db, sql.to_owned());
+        async move {
+            db.query_one(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let concert =
+        one("SELECT sale_opens_at_ms, max_tickets_per_user FROM concerts WHERE id = 1").await;
+    let opens: i64 = concert.try_get("", "sale_opens_at_ms").unwrap();
+    let limit: i32 = concert.try_get("", "max_tickets_per_user").unwrap();
+    assert!(
+        opens >= before - 1000,
+        "existing concerts open from the upgrade"
+    );
+    assert_eq!(limit, 4);
+    let token = one("SELECT status FROM queue_tokens WHERE token = 'old-token'").await;
+    assert_eq!(token.try_get::<String>("", "status").unwrap(), "ACTIVE");
+    let state = one("SELECT prequeued, paused FROM queue_states WHERE concert_id = 1").await;
+    assert_eq!(state.try_get::<i64>("", "prequeued").unwrap(), 0);
+    assert!(!state.try_get::<bool>("", "paused").unwrap());
+
+    db.execute_unprepared("INSERT INTO concerts (id, title, venue) VALUES (2, 'New', 'Hall')")
+        .await
+        .unwrap();
+    let prequeue = |token: &str, concert: i64, seq: i64| {
+        format!(
+            "INSERT INTO queue_tokens (token, user_id, concert_id, seq, status, issued_at_ms) \
+             VALUES ('{token}', 1, {concert}, {seq}, 'PREQUEUE', 0)"
+        )
+    };
+    db.execute_unprepared(&prequeue("pre-1", 2, 1))
+        .await
+        .unwrap();
+    assert!(
+        db.execute_unprepared(&prequeue("pre-2", 2, 2))
+            .await
+            .is_err(),
+        "a second live token of the same user and concert"
+    );
+    assert!(db
+        .execute_unprepared("UPDATE queue_tokens SET status = 'LOST' WHERE token = 'pre-1'")
+        .await
+        .is_err());
+    assert!(db
+        .execute_unprepared("UPDATE concerts SET max_tickets_per_user = 51 WHERE id = 2")
+        .await
+        .is_err());
 }

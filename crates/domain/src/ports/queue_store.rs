@@ -1,7 +1,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::queue::{QueueLine, QueuePolicy, QueueTicket, QueueToken};
+use std::sync::Arc;
+
+use crate::ports::RandomSource;
+use crate::queue::{
+    QueueControlsPatch, QueueLine, QueueOverview, QueuePolicy, QueueTicket, QueueToken,
+};
 use crate::{ConcertId, DomainError, UserId};
 
 /// A request to join a concert's line.
@@ -12,17 +17,23 @@ pub struct IssueRequest {
     /// Used only when the user has no live token for the concert.
     pub new_token: QueueToken,
     pub policy: QueuePolicy,
+    /// The sale has not opened at `now`: the new token goes into the
+    /// pre-queue, unless the store has already drawn this concert's line.
+    pub prequeue: bool,
     pub now: DateTime<Utc>,
 }
 
 /// The waiting queues, one per concert. Implementations guarantee, across
 /// every instance sharing the store: one live token per user and concert,
-/// FIFO admission, and never more than `policy.max_active` ACTIVE tokens.
+/// admission in line order, never more than the cap ACTIVE (the concert's
+/// stored `maxActive`, else `policy.max_active`), nobody admitted while the
+/// line is paused or still has PREQUEUE tokens, and one opening per concert.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait QueueStore: Send + Sync {
-    /// The caller's live token (`false`), or a new one (`true`), admitted at
-    /// once when the line is empty and there is room.
+    /// The caller's live token (`false`), or a new one (`true`): PREQUEUE if
+    /// `request.prequeue` and the line is not drawn yet, else admitted at once
+    /// when the line (pre-queue included) is empty, not paused, and has room.
     async fn issue(&self, request: IssueRequest) -> Result<(QueueTicket, bool), DomainError>;
     /// The token as it stands at `now`.
     async fn find(
@@ -38,9 +49,27 @@ pub trait QueueStore: Send + Sync {
         policy: QueuePolicy,
         now: DateTime<Utc>,
     ) -> Result<u64, DomainError>;
-    /// Concerts with someone WAITING, and how many. (A lapsed ACTIVE token in
+    /// Concerts with someone WAITING or PREQUEUE, and how many. (A lapsed ACTIVE token in
     /// a line with nobody waiting needs no work: reads already see it expired.)
     async fn waiting_lines(&self) -> Result<Vec<QueueLine>, DomainError>;
+    /// The opening: in one atomic step, the concert's PREQUEUE tokens become
+    /// WAITING in the order [`crate::queue::draw_line_order`] draws from `rng`,
+    /// ahead of every token issued since. Returns how many were drawn; 0 when
+    /// there was no pre-queue (already opened: it happens once).
+    async fn open_sale(
+        &self,
+        concert_id: ConcertId,
+        now: DateTime<Utc>,
+        rng: Arc<dyn RandomSource>,
+    ) -> Result<u64, DomainError>;
+    /// Applies the admin's change to the concert's controls; returns them with
+    /// the counts at `now`.
+    async fn control(
+        &self,
+        concert_id: ConcertId,
+        patch: QueueControlsPatch,
+        now: DateTime<Utc>,
+    ) -> Result<QueueOverview, DomainError>;
     /// Ends the user's ACTIVE window for the concert (after a payment).
     async fn expire_active(
         &self,

@@ -16,6 +16,8 @@ impl QueueToken {
 /// Where a token stands in its concert's line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueStatus {
+    /// Joined before the sale opened; its place is drawn at the opening.
+    PreQueue,
     Waiting,
     Active,
     Expired,
@@ -24,6 +26,7 @@ pub enum QueueStatus {
 impl QueueStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::PreQueue => "PREQUEUE",
             Self::Waiting => "WAITING",
             Self::Active => "ACTIVE",
             Self::Expired => "EXPIRED",
@@ -52,4 +55,6 @@ pub struct QueueLine {
     pub concert_id: ConcertId,
     /// Tokens still WAITING.
     pub waiting: u64,
+    /// Tokens in the pre-queue, waiting for the opening's draw.
+    pub prequeued: u64,
 }
