@@ -18,7 +18,13 @@ Choices where the contract is silent:\n\
 - Point history `amount` is signed: PAYMENT entries are negative, so the balance is the sum of the amounts.\n\
 - Timestamps have millisecond precision.\n\
 - Any endpoint whose store (the database, or Redis for the queue) does not answer replies 503 SERVICE_UNAVAILABLE within a few seconds.\n\
-- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).",
+- With several holds racing for one seat, exactly one wins; the others get 409 SEAT_UNAVAILABLE at once (no server-side retry).\n\
+- Limits are stated as JSON Schema on each field and parameter. Integers are JSON integers written without a fraction or exponent (`1.0` is 400). Ids in paths are documented as 1 to 2^53-1; anything else names nothing (404).\n\
+- A schedule's `startsAt` must be in the future and at most 10 years (of 365 days) ahead: else 400 VALIDATION_FAILED.\n\
+- A string containing U+0000 anywhere in a JSON body is 400 VALIDATION_FAILED on every endpoint, before authentication.\n\
+- A token whose user does not exist (a database reset with a shared secret) is 401 UNAUTHENTICATED; an instance may trust a user it confirmed within the last 10 seconds.\n\
+- A wrong method on a known path is 405 METHOD_NOT_ALLOWED with `Allow`. A request body not received within 5 s is 408 REQUEST_TIMEOUT. A request not answered within 10 s, or one stuck more than 5 s on a database lock, is 503 SERVICE_UNAVAILABLE. Every 503 carries `Retry-After`.\n\
+- Idempotency-Key: a charge or payment keeps its answer in the same transaction as the money it moves, so after a crash a retry with the key returns the committed answer; if a request's claim was taken over (after 60 s) the slower run is rolled back with 409 IDEMPOTENCY_KEY_IN_FLIGHT and moves no money.",
         version = "1.0.0"
     ),
     paths(
@@ -31,7 +37,7 @@ Choices where the contract is silent:\n\
         ops::live, ops::ready, ops::metrics,
     ),
     components(schemas(
-        Problem, Credentials, UserCreated, AccessTokenResponse,
+        Problem, ErrorCode, SeatStatusName, PointEntryTypeName, ReservationStatusName, QueueStatusName, Credentials, UserCreated, AccessTokenResponse,
         NewConcertRequest, NewScheduleRequest, ConcertCreated, ScheduleCreated, ConcertSummary, ConcertList,
         ScheduleList, ScheduleSummary, SeatMapResponse, SeatView, QueueTokenResponse,
         HoldRequest, ReservationResponse, ReservationList,

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRequest {
+    #[schema(minimum = 1, maximum = 9007199254740991.0)]
     pub reservation_id: i64,
 }
 

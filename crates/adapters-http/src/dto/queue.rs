@@ -10,7 +10,7 @@ pub struct QueueTokenResponse {
     pub token: String,
     pub concert_id: i64,
     /// `WAITING`, `ACTIVE` or `EXPIRED`.
-    #[schema(example = "WAITING")]
+    #[schema(example = "WAITING", value_type = QueueStatusName)]
     pub status: &'static str,
     /// For WAITING: 1 + WAITING tokens of the concert issued before this one; else 0.
     pub position: u64,
@@ -31,4 +31,14 @@ impl From<QueueView> for QueueTokenResponse {
             expires_at: v.expires_at,
         }
     }
+}
+
+/// A queue token's status.
+// Schema only (an enum in the OpenAPI document): never built.
+#[allow(clippy::upper_case_acronyms, dead_code)]
+#[derive(ToSchema)]
+pub enum QueueStatusName {
+    WAITING,
+    ACTIVE,
+    EXPIRED,
 }

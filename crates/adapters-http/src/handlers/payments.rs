@@ -16,7 +16,7 @@ use crate::{ApiError, AppState, Metrics};
     request_body = PaymentRequest,
     params(
         ("X-Queue-Token" = String, Header, description = "the caller's ACTIVE token for the reservation's concert"),
-        ("Idempotency-Key" = Option<String>, Header, description = "a repeat within 24 h returns the first response, before any other check"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1-255 visible ASCII characters (else 400 VALIDATION_FAILED); a repeat within 24 h returns the first response, before any other check"),
     ),
     security(("bearer" = [])),
     responses(
