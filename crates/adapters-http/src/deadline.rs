@@ -25,7 +25,7 @@ pub struct HttpLimits {
 impl Default for HttpLimits {
     fn default() -> Self {
         Self {
-            request_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(5),
         }
     }

@@ -29,7 +29,13 @@ Choices where the contract is silent:\n\
 - On-sale: `saleOpensAt` may lie in the past (the sale is then open at once, with no pre-queue). A WAITING token issued after the opening but before the pre-queue is drawn counts the pre-queue in its `position`. `pollAfterMs` for WAITING is 250 + 5 per place ahead, capped at 30000; for PREQUEUE the time left to the opening, within 250-30000. The admin queue PATCH checks the key, then the concert (404), then the body's ranges (400); an empty body changes nothing. The sales view's `queue` block is read from the queue's store (Redis when the queue lives there) right after the seats' snapshot.\n\
 - Responses are compressed (gzip, deflate, br or zstd as built) when the request's `Accept-Encoding` allows it. CORS is off unless origins are configured (`APP__CORS__ALLOWED_ORIGINS`); then those origins may call with the headers this API reads, and `Retry-After` and `X-Request-Id` are exposed.\n\
 - /metrics names start with `concert_` and carry units (`_seconds`, `_total`): concert_http_requests_total, concert_http_request_duration_seconds, concert_reservations_total, concert_payments_total, concert_queue_admitted_total (counters of this instance's work: sum them across instances), concert_queue_waiting_tokens{concert_id} (a global value every instance reports alike: take the max, not the sum), concert_db_pool_connections{state} and concert_build_info{version}.\n\
-- Lists are paged by keyset on the id (concerts ascending, the rest newest first): `limit` 1–500 (default 100; not an integer or out of range: 400 VALIDATION_FAILED), `after` a `nextCursor` exactly as received (opaque; anything else: 400 VALIDATION_FAILED). A page may be shorter than `limit` only when it is the last one; `nextCursor` is null on the last page. A cursor stays valid forever; items added after the first page was read appear only at the end of an ascending list and never in a newest-first list already being read. Other query parameters are ignored.",
+- Lists are paged by keyset on the id (concerts ascending, the rest newest first): `limit` 1–500 (default 100; not an integer or out of range: 400 VALIDATION_FAILED), `after` a `nextCursor` exactly as received (opaque; anything else: 400 VALIDATION_FAILED). A page may be shorter than `limit` only when it is the last one; `nextCursor` is null on the last page. A cursor stays valid forever; items added after the first page was read appear only at the end of an ascending list and never in a newest-first list already being read. Other query parameters are ignored.\n\
+- Limits are stated as JSON Schema on each field and parameter. Integers are JSON integers written without a fraction or exponent (`1.0` is 400). Ids in paths are documented as 1 to 2^53-1; anything else names nothing (404).\n\
+- A schedule's `startsAt` must be in the future and at most 10 years (of 365 days) ahead: else 400 VALIDATION_FAILED.\n\
+- A string containing U+0000 anywhere in a JSON body is 400 VALIDATION_FAILED on every endpoint, before authentication.\n\
+- A token whose user does not exist (a database reset with a shared secret) is 401 UNAUTHENTICATED; an instance may trust a user it confirmed within the last 10 seconds.\n\
+- A wrong method on a known path is 405 METHOD_NOT_ALLOWED with `Allow`. A request body not received within 5 s is 408 REQUEST_TIMEOUT. A request not answered within 30 s (a frozen database link), one stuck more than 5 s on a database lock, or one waiting more than 3 s for a database connection, is 503 SERVICE_UNAVAILABLE. Every 503 carries `Retry-After`.\n\
+- Idempotency-Key: a charge or payment keeps its answer in the same transaction as the money it moves, so after a crash a retry with the key returns the committed answer; if a request's claim was taken over (after 60 s) the slower run is rolled back with 409 IDEMPOTENCY_KEY_IN_FLIGHT and moves no money.",
         version = "1.0.0"
     ),
     paths(
@@ -44,7 +50,7 @@ Choices where the contract is silent:\n\
         admin::control_queue, admin::sales,
     ),
     components(schemas(
-        Problem, Credentials, UserCreated, AccessTokenResponse,
+        Problem, ErrorCode, SeatStatusName, PointEntryTypeName, ReservationStatusName, QueueStatusName, Credentials, UserCreated, AccessTokenResponse,
         NewConcertRequest, NewScheduleRequest, ConcertCreated, ScheduleCreated, ConcertSummary, ConcertList,
         ScheduleList, ScheduleSummary, SeatMapResponse, SeatView, QueueTokenResponse,
         HoldRequest, ReservationResponse, ReservationList,

@@ -214,7 +214,7 @@ pub enum SettingsError {
 const DEFAULTS: &[(&str, &str)] = &[
     ("server.host", "127.0.0.1"),
     ("server.port", "8080"),
-    ("server.request_timeout_ms", "10000"),
+    ("server.request_timeout_ms", "30000"),
     ("server.body_timeout_ms", "5000"),
     ("database.url", "sqlite://data/concert.db"),
     ("database.max_connections", "10"),

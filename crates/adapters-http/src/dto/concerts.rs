@@ -7,11 +7,22 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewConcertRequest {
-    /// 1–200 characters.
+    /// 1–200 characters, without leading or trailing spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\s\u0000]([^\u0000]*[^\s\u0000])?$"
+    )]
     pub title: String,
-    /// 1–200 characters.
+    /// 1–200 characters, without leading or trailing spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\s\u0000]([^\u0000]*[^\s\u0000])?$"
+    )]
     pub venue: String,
     /// 1–50 schedules.
+    #[schema(min_items = 1, max_items = 50)]
     pub schedules: Vec<NewScheduleRequest>,
     /// When the sale opens (RFC 3339). Absent: the creation time, so the sale
     /// is open at once and there is no pre-queue.
@@ -26,10 +37,13 @@ pub struct NewConcertRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewScheduleRequest {
+    /// In the future and at most 10 years ahead (365-day years); else 400.
     pub starts_at: DateTime<Utc>,
     /// 1–2000; seats are numbered 1..seatCount.
+    #[schema(minimum = 1, maximum = 2000)]
     pub seat_count: i64,
     /// Won, 1–10,000,000.
+    #[schema(minimum = 1, maximum = 10000000)]
     pub price: i64,
 }
 
@@ -155,7 +169,7 @@ pub struct SeatView {
     pub seat_number: u32,
     pub price: i64,
     /// `AVAILABLE`, `HELD` or `SOLD`; a hold past its expiry shows `AVAILABLE`.
-    #[schema(example = "AVAILABLE")]
+    #[schema(example = "AVAILABLE", value_type = SeatStatusName)]
     pub status: &'static str,
 }
 
@@ -168,4 +182,14 @@ impl From<(Seat, SeatStatus)> for SeatView {
             status: status.as_str(),
         }
     }
+}
+
+/// A seat's status as shown.
+// Schema only (an enum in the OpenAPI document): never built.
+#[allow(clippy::upper_case_acronyms, dead_code)]
+#[derive(ToSchema)]
+pub enum SeatStatusName {
+    AVAILABLE,
+    HELD,
+    SOLD,
 }

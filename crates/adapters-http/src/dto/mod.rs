@@ -14,7 +14,7 @@ pub use admin::*;
 pub use concerts::*;
 pub use payments::*;
 pub use points::*;
-pub use problem::Problem;
+pub use problem::{ErrorCode, Problem};
 pub use queue::*;
 pub use reservations::*;
 pub use users::*;

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRequest {
+    #[schema(minimum = 1, maximum = 9007199254740991.0)]
     pub reservation_id: Option<i64>,
     pub reservation_ids: Option<Vec<i64>>,
 }

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChargeRequest {
     /// Integer won, 1–10,000,000.
+    #[schema(minimum = 1, maximum = 10000000)]
     pub amount: i64,
 }
 
@@ -38,7 +39,7 @@ pub struct PointHistory {
 #[serde(rename_all = "camelCase")]
 pub struct PointEntryView {
     /// `CHARGE`, `PAYMENT` or `REFUND`.
-    #[schema(example = "CHARGE")]
+    #[schema(example = "CHARGE", value_type = PointEntryTypeName)]
     pub r#type: &'static str,
     /// Signed: payments are negative.
     pub amount: i64,
@@ -55,4 +56,14 @@ impl From<PointEntry> for PointEntryView {
             created_at: e.created_at,
         }
     }
+}
+
+/// Why a balance changed.
+// Schema only (an enum in the OpenAPI document): never built.
+#[allow(clippy::upper_case_acronyms, dead_code)]
+#[derive(ToSchema)]
+pub enum PointEntryTypeName {
+    CHARGE,
+    PAYMENT,
+    REFUND,
 }

@@ -10,7 +10,7 @@ pub struct QueueTokenResponse {
     pub token: String,
     pub concert_id: i64,
     /// `PREQUEUE`, `WAITING`, `ACTIVE` or `EXPIRED`.
-    #[schema(example = "WAITING")]
+    #[schema(example = "WAITING", value_type = QueueStatusName)]
     pub status: &'static str,
     /// For WAITING: 1 + WAITING tokens of the concert ahead of it in line
     /// order (a token issued after the opening but before the draw also counts
@@ -41,4 +41,15 @@ impl From<QueueView> for QueueTokenResponse {
             sale_opens_at: v.sale_opens_at,
         }
     }
+}
+
+/// A queue token's status.
+// Schema only (an enum in the OpenAPI document): never built.
+#[allow(clippy::upper_case_acronyms, dead_code)]
+#[derive(ToSchema)]
+pub enum QueueStatusName {
+    PREQUEUE,
+    WAITING,
+    ACTIVE,
+    EXPIRED,
 }

@@ -6,7 +6,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HoldRequest {
+    #[schema(minimum = 1, maximum = 9007199254740991.0)]
     pub schedule_id: i64,
+    #[schema(minimum = 1, maximum = 9007199254740991.0)]
     pub seat_id: i64,
 }
 
@@ -19,7 +21,7 @@ pub struct ReservationResponse {
     pub seat_number: u32,
     pub price: i64,
     /// `HELD`, `CONFIRMED`, `EXPIRED`, `CANCELLED` or `REFUNDED`.
-    #[schema(example = "HELD")]
+    #[schema(example = "HELD", value_type = ReservationStatusName)]
     pub status: &'static str,
     /// When an unpaid hold lapses.
     pub expires_at: DateTime<Utc>,
@@ -46,4 +48,16 @@ pub struct ReservationList {
     pub reservations: Vec<ReservationResponse>,
     /// Pass as `?after=` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A reservation's status.
+// Schema only (an enum in the OpenAPI document): never built.
+#[allow(clippy::upper_case_acronyms, dead_code)]
+#[derive(ToSchema)]
+pub enum ReservationStatusName {
+    HELD,
+    CONFIRMED,
+    EXPIRED,
+    CANCELLED,
+    REFUNDED,
 }

@@ -6,10 +6,20 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase")]
 pub struct Credentials {
     /// 4–32 characters of `[A-Za-z0-9_.-]`.
-    #[schema(example = "alice")]
+    #[schema(
+        example = "alice",
+        min_length = 4,
+        max_length = 32,
+        pattern = r"^[A-Za-z0-9_.-]{4,32}$"
+    )]
     pub login_id: String,
     /// 8–128 characters.
-    #[schema(example = "correct-horse")]
+    #[schema(
+        example = "correct-horse",
+        min_length = 8,
+        max_length = 128,
+        pattern = r"^[^\u0000]*$"
+    )]
     pub password: String,
 }
 
@@ -25,6 +35,7 @@ pub struct UserCreated {
 pub struct AccessTokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
+    #[schema(pattern = "^Bearer$")]
     pub token_type: &'static str,
     /// Seconds until the token expires.
     pub expires_in: u64,

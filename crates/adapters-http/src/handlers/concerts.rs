@@ -71,7 +71,7 @@ pub async fn list_concerts(
 /// A concert's upcoming schedules, earliest first, with free seat counts.
 #[utoipa::path(
     tag = "concerts",
-    params(("concertId" = i64, Path)),
+    params(("concertId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404")),
     responses(
         (status = 200, body = ScheduleList),
         (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
@@ -94,8 +94,8 @@ pub async fn list_schedules(
 #[utoipa::path(
     tag = "concerts",
     params(
-        ("concertId" = i64, Path),
-        ("scheduleId" = i64, Path),
+        ("concertId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404"),
+        ("scheduleId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404"),
         ("X-Queue-Token" = String, Header, description = "the caller's ACTIVE token for this concert"),
     ),
     security(("bearer" = [])),

@@ -20,7 +20,7 @@ use crate::{ApiError, AppState, Metrics};
     request_body = PaymentRequest,
     params(
         ("X-Queue-Token" = Option<String>, Header, description = "the caller's ACTIVE token for the reservations' concert; not needed for waiting-list offers"),
-        ("Idempotency-Key" = Option<String>, Header, description = "a repeat within 24 h returns the first response, before any other check"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1-255 visible ASCII characters (else 400 VALIDATION_FAILED); a repeat within 24 h returns the first response, before any other check"),
     ),
     security(("bearer" = [])),
     responses(

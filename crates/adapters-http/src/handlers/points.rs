@@ -13,12 +13,13 @@ use crate::{ApiError, AppState};
 /// The caller's own balance.
 #[utoipa::path(
     tag = "points",
-    params(("userId" = i64, Path)),
+    params(("userId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404")),
     security(("bearer" = [])),
     responses(
         (status = 200, body = BalanceResponse),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "FORBIDDEN: another user's points", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: a userId that is not an integer", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/users/{userId}/points")]
@@ -39,8 +40,8 @@ pub async fn get_balance(
     tag = "points",
     request_body = ChargeRequest,
     params(
-        ("userId" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; a repeat within 24 h returns the first response"),
+        ("userId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1-255 visible ASCII characters (else 400 VALIDATION_FAILED); a repeat within 24 h returns the first response"),
     ),
     security(("bearer" = [])),
     responses(
@@ -49,6 +50,7 @@ pub async fn get_balance(
         (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: a userId that is not an integer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "BALANCE_LIMIT_EXCEEDED, CONCURRENT_MODIFICATION (retries exhausted) or IDEMPOTENCY_KEY_IN_FLIGHT", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
     )
@@ -85,13 +87,14 @@ pub async fn charge(
 /// The caller's point history, newest first.
 #[utoipa::path(
     tag = "points",
-    params(("userId" = i64, Path), PageParams),
+    params(("userId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404"), PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, body = PointHistory),
         (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: a userId that is not an integer", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/users/{userId}/points/history")]

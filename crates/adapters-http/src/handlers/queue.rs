@@ -9,7 +9,7 @@ use crate::{ApiError, AppState};
 /// Join a concert's waiting line, or get back the live token already held.
 #[utoipa::path(
     tag = "queue",
-    params(("concertId" = i64, Path)),
+    params(("concertId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "a new token", body = QueueTokenResponse),

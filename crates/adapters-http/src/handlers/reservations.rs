@@ -74,7 +74,7 @@ pub async fn list_reservations(
 /// One of the caller's reservations.
 #[utoipa::path(
     tag = "reservations",
-    params(("reservationId" = i64, Path)),
+    params(("reservationId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404")),
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReservationResponse),
@@ -98,7 +98,7 @@ pub async fn get_reservation(
 /// Cancel a held reservation; the seat is free at once.
 #[utoipa::path(
     tag = "reservations",
-    params(("reservationId" = i64, Path)),
+    params(("reservationId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "the reservation, now CANCELLED", body = ReservationResponse),

@@ -2,5 +2,7 @@
 //! over HTTP, each run ending with the money invariants checked.
 
 mod crash;
+mod link;
 mod memory;
+mod proxy;
 mod server;

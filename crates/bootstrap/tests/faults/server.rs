@@ -21,7 +21,8 @@ impl Db {
     /// A fresh database URL, or `None` (skipped) when PostgreSQL is not
     /// configured outside CI.
     pub async fn fresh(&self) -> Option<String> {
-        let name = format!("ctfault_{:016x}", rand::random::<u64>());
+        // The `ct_` prefix: .ci/run drops databases left by earlier runs by it.
+        let name = format!("ct_fault_{:016x}", rand::random::<u64>());
         match self {
             Db::Sqlite => {
                 let dir = std::env::temp_dir().join(&name);
