@@ -83,22 +83,31 @@ pub enum DomainError {
     /// The first request with this idempotency key is still running.
     #[error("a request with this idempotency key is still in progress")]
     IdempotencyKeyInFlight,
+    /// The concert's sale (or its pre-queue window) has not opened yet.
     #[error("the sale has not opened yet; joining starts before the opening")]
     SaleNotOpen,
+    /// The user already owns the concert's ticket limit.
     #[error("at most {limit} seats of this concert may be owned by one user")]
-    TicketLimitExceeded { limit: u32 },
+    TicketLimitExceeded {
+        /// The concert's maxTicketsPerUser.
+        limit: u32,
+    },
     /// A store does not answer; carries the cause.
     #[error("a dependency is unavailable: {0}")]
     Unavailable(String),
     /// A bug or an impossible state; carries the cause.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The payment was refunded before.
     #[error("the payment is already refunded")]
     AlreadyRefunded,
+    /// The show starts too soon for a refund.
     #[error("refunds are closed: the show starts too soon")]
     RefundClosed,
+    /// A seat of the schedule can be held: the waiting list is for sold-out schedules.
     #[error("a seat of the schedule is available: hold it instead")]
     SeatsAvailable,
+    /// The waiting-list entry is no longer WAITING; carries its status.
     #[error("the waiting-list entry is {0}, not WAITING")]
     WaitlistEntryClosed(String),
 }

@@ -55,7 +55,9 @@ pub struct StoredResponse {
 /// run that lost its claim can no longer complete (or release) the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyClaim {
+    /// Whose key, for which endpoint.
     pub scope: IdempotencyScope,
+    /// The claim row's fencing value at the time of the claim.
     pub fence: i64,
 }
 
@@ -64,8 +66,11 @@ pub struct IdempotencyClaim {
 /// moved. `render` turns the result into the bytes to keep; what they mean is
 /// the caller's business.
 pub struct IdempotencyReceipt<T> {
+    /// Whose key, for which endpoint.
     pub scope: IdempotencyScope,
+    /// The claim's fence: the answer is stored only while it still matches.
     pub fence: i64,
+    /// Turns the committed result into the answer to keep.
     pub render: Arc<dyn Fn(&T) -> StoredResponse + Send + Sync>,
 }
 

@@ -11,6 +11,7 @@ pub mod refund;
 /// One reservation a payment covers, with the seat version its hold produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaidItem {
+    /// The reservation paid.
     pub reservation_id: ReservationId,
     /// Its schedule.
     pub schedule_id: ScheduleId,
@@ -40,9 +41,13 @@ impl From<&Reservation> for PaidItem {
 pub struct PaymentDecision {
     /// In request order.
     pub items: Vec<PaidItem>,
+    /// The concert all the reservations belong to.
     pub concert_id: ConcertId,
+    /// The sum of the prices.
     pub amount: Won,
+    /// The balance debit and its PAYMENT history entry.
     pub debit: BalanceChange,
+    /// When it is paid.
     pub paid_at: DateTime<Utc>,
     /// The reservations are waiting-list offers: no queue token is expired.
     pub offer: bool,
@@ -51,6 +56,7 @@ pub struct PaymentDecision {
 /// What one payment request pays: 1..=`max_items` distinct reservations.
 #[derive(Debug, Clone, Copy)]
 pub struct PaymentPolicy {
+    /// At most this many reservations in one payment.
     pub max_items: u32,
 }
 
@@ -141,6 +147,7 @@ pub struct Payment {
     pub id: PaymentId,
     /// In request order.
     pub reservation_ids: Vec<ReservationId>,
+    /// The sum paid.
     pub amount: Won,
     /// The payer's balance right after.
     pub balance_after: Won,
@@ -151,19 +158,26 @@ pub struct Payment {
 /// A stored payment and the reservations it covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRecord {
+    /// Its id.
     pub id: PaymentId,
+    /// Who paid.
     pub user_id: UserId,
     /// In the order they were paid.
     pub reservations: Vec<Reservation>,
+    /// The sum paid.
     pub amount: Won,
+    /// When it was paid.
     pub paid_at: DateTime<Utc>,
+    /// When it was refunded, if it was.
     pub refunded_at: Option<DateTime<Utc>>,
 }
 
 /// PAID, or REFUNDED once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentStatus {
+    /// Paid and standing.
     Paid,
+    /// Given back to the balance.
     Refunded,
 }
 

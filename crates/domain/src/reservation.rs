@@ -16,6 +16,7 @@ pub enum ReservationStatus {
     Expired,
     /// Given up by its holder.
     Cancelled,
+    /// Paid, then given back: the seat is free again.
     Refunded,
 }
 

@@ -5,6 +5,7 @@ use crate::{DomainError, ScheduleId, Won};
 /// One schedule's seats and takings, counted in one snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduleSales {
+    /// The schedule counted.
     pub schedule_id: ScheduleId,
     /// Every seat of the schedule.
     pub total_seats: u32,

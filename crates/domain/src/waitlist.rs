@@ -9,10 +9,15 @@ use crate::{ConcertId, DomainError, ReservationId, ScheduleId, UserId, WaitlistE
 /// LAPSED (not paid in time, or cancelled); WAITING → LEFT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitlistStatus {
+    /// In line for a freed seat.
     Waiting,
+    /// A freed seat is held for the user.
     Offered,
+    /// The offer was paid.
     Fulfilled,
+    /// The offer was not paid in time, or was cancelled.
     Lapsed,
+    /// The user left the list.
     Left,
 }
 
@@ -44,16 +49,23 @@ impl WaitlistStatus {
 /// One user's place on one schedule's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitlistEntry {
+    /// Its id.
     pub id: WaitlistEntryId,
+    /// Whose entry.
     pub user_id: UserId,
+    /// The schedule's concert.
     pub concert_id: ConcertId,
+    /// The sold-out schedule.
     pub schedule_id: ScheduleId,
+    /// Where it stands.
     pub status: WaitlistStatus,
     /// 1 + WAITING entries of the schedule made before it; only while WAITING.
     pub position: Option<u32>,
     /// The offered hold, once OFFERED.
     pub reservation_id: Option<ReservationId>,
+    /// When the offered hold lapses, once OFFERED.
     pub offer_expires_at: Option<DateTime<Utc>>,
+    /// When the user joined.
     pub created_at: DateTime<Utc>,
 }
 
@@ -70,6 +82,7 @@ impl WaitlistEntry {
 /// What the join decision needs to know, read before it.
 #[derive(Debug, Clone, Copy)]
 pub struct JoinFacts {
+    /// The concert's sale terms.
     pub sale: SaleTerms,
     /// Seats of the concert the user owns (live holds + paid).
     pub owned_tickets: u64,
@@ -80,9 +93,13 @@ pub struct JoinFacts {
 /// A request to join, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEntry {
+    /// Who joins.
     pub user_id: UserId,
+    /// The schedule's concert.
     pub concert_id: ConcertId,
+    /// The schedule joined.
     pub schedule_id: ScheduleId,
+    /// When.
     pub now: DateTime<Utc>,
 }
 

@@ -9,6 +9,7 @@ use crate::{DomainError, PaymentId, Won};
 /// Refunds close `cutoff` before the earliest schedule of the payment starts.
 #[derive(Debug, Clone, Copy)]
 pub struct RefundPolicy {
+    /// How long before the show refunds close.
     pub cutoff: Duration,
 }
 
@@ -17,17 +18,22 @@ pub struct RefundPolicy {
 /// reservation CONFIRMED → REFUNDED and every seat freed (to the waiting list first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundDecision {
+    /// The payment given back.
     pub payment_id: PaymentId,
     /// The seat versions are those of the holds; the sale bumped each by one.
     pub items: Vec<PaidItem>,
+    /// The balance credit and its REFUND history entry.
     pub credit: BalanceChange,
+    /// When it is refunded.
     pub refunded_at: DateTime<Utc>,
 }
 
 /// A refund as the payer is told: the payment, now refunded, and the balance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
+    /// The payment, now refunded.
     pub payment: PaymentRecord,
+    /// The payer's balance right after.
     pub balance_after: Won,
 }
 

@@ -18,6 +18,7 @@ pub trait WaitlistStore: Send + Sync {
         user_id: UserId,
         schedule_id: ScheduleId,
     ) -> Result<Option<WaitlistEntry>, DomainError>;
+    /// One entry by id, whoever's it is.
     async fn find(&self, id: WaitlistEntryId) -> Result<Option<WaitlistEntry>, DomainError>;
     /// The user's entries, newest first: at most `limit`, older than `before` when given.
     async fn list_of(
