@@ -489,11 +489,20 @@ impl TestApp {
         body["balance"].as_i64().unwrap()
     }
 
+    /// The whole history, newest first, following `nextCursor` page by page.
     pub async fn history(&self, user: &TestUser) -> Vec<Value> {
-        let body: Value = self
-            .get_json_as(user, &format!("/api/v1/users/{}/points/history", user.id))
-            .await;
-        body["entries"].as_array().unwrap().clone()
+        let path = format!("/api/v1/users/{}/points/history?limit=500", user.id);
+        let mut entries = Vec::new();
+        let mut page: Value = self.get_json_as(user, &path).await;
+        loop {
+            entries.extend(page["entries"].as_array().unwrap().iter().cloned());
+            let Some(cursor) = page["nextCursor"].as_str() else {
+                return entries;
+            };
+            page = self
+                .get_json_as(user, &format!("{path}&after={cursor}"))
+                .await;
+        }
     }
 
     pub async fn pay(
