@@ -18,7 +18,7 @@ pub struct ReservationResponse {
     pub seat_id: i64,
     pub seat_number: u32,
     pub price: i64,
-    /// `HELD`, `CONFIRMED`, `EXPIRED` or `CANCELLED`.
+    /// `HELD`, `CONFIRMED`, `EXPIRED`, `CANCELLED` or `REFUNDED`.
     #[schema(example = "HELD")]
     pub status: &'static str,
     /// When an unpaid hold lapses.
