@@ -6,15 +6,18 @@ use crate::extract::{AuthUser, QueueTokenHeader};
 use crate::{ApiError, AppState};
 
 /// Join a concert's waiting line, or get back the live token already held.
+/// Before the sale opens (within the pre-queue window) the new token is
+/// PREQUEUE; its place is drawn at random at the opening.
 #[utoipa::path(
     tag = "queue",
     params(("concertId" = i64, Path)),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "a new token", body = QueueTokenResponse),
-        (status = 200, description = "the caller's live (WAITING or ACTIVE) token for the concert", body = QueueTokenResponse),
+        (status = 200, description = "the caller's live (PREQUEUE, WAITING or ACTIVE) token for the concert", body = QueueTokenResponse),
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "SALE_NOT_OPEN: earlier than queue.prequeue_opens_secs before the concert's saleOpensAt", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/concerts/{concertId}/queue/tokens")]

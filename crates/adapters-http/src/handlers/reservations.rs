@@ -18,7 +18,7 @@ use crate::{ApiError, AppState, Metrics};
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE or QUEUE_TOKEN_INVALID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "NOT_FOUND: no such seat in that schedule (checked before the queue token)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "SEAT_UNAVAILABLE, HOLD_LIMIT_EXCEEDED or SCHEDULE_CLOSED", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "SEAT_UNAVAILABLE, HOLD_LIMIT_EXCEEDED, TICKET_LIMIT_EXCEEDED (the caller's live holds plus paid seats of this concert reach its maxTicketsPerUser; checked after HOLD_LIMIT_EXCEEDED) or SCHEDULE_CLOSED", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/reservations")]

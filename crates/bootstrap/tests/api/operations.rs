@@ -73,6 +73,8 @@ async fn openapi_documents_every_endpoint(backend: Backend) {
         ("/api/v1/users/{userId}/points/charge", "post"),
         ("/api/v1/users/{userId}/points/history", "get"),
         ("/api/v1/payments", "post"),
+        ("/api/v1/admin/concerts/{concertId}/queue", "patch"),
+        ("/api/v1/admin/concerts/{concertId}/sales", "get"),
         ("/health/live", "get"),
         ("/health/ready", "get"),
         ("/metrics", "get"),
