@@ -10,9 +10,10 @@ use reqwest::StatusCode;
 use std::time::Duration;
 
 use crate::helpers::{e2e_on, missing, spawn_app, Backend, ADMIN_KEY};
+use serde_json::json;
 use webdriver::{Browser, Driver};
 
-e2e_on!([sqlite] buyers_and_an_organiser_run_a_sale_in_browsers, a_waiting_buyer_sees_an_offer_and_pays_it);
+e2e_on!([sqlite] buyers_and_an_organiser_run_a_sale_in_browsers, a_waiting_buyer_sees_an_offer_and_pays_it, before_the_opening_a_buyer_waits_in_the_prequeue_with_a_countdown);
 
 const PHONE_WIDTH: u32 = 390;
 const DESKTOP_WIDTH: u32 = 1280;
@@ -201,4 +202,47 @@ async fn a_waiting_buyer_sees_an_offer_and_pays_it(backend: Backend) {
     w.wait_for("#reservation-list [data-status='CONFIRMED']")
         .await;
     w.close().await;
+}
+
+async fn before_the_opening_a_buyer_waits_in_the_prequeue_with_a_countdown(backend: Backend) {
+    let Some(driver) = Driver::start(missing).await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let now = chrono::Utc::now();
+    let created = app
+        .post("/api/v1/admin/concerts")
+        .header("X-Admin-Key", ADMIN_KEY)
+        .json(&json!({
+            "title": "Midnight Opening", "venue": "Test hall",
+            "saleOpensAt": now + chrono::Duration::minutes(30),
+            "schedules": [{"startsAt": now + chrono::Duration::days(7), "seatCount": 5, "price": 10_000}],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let concert: serde_json::Value = created.json().await.unwrap();
+    let concert_id = concert["concertId"].to_string();
+
+    let p = driver.browser().await;
+    sign_up(&p, &app.address, "browser_p").await;
+    p.wait_for(&format!("[data-concert='{concert_id}'] .opens .countdown"))
+        .await;
+    join(&p, &concert_id).await;
+    p.wait_text("#queue-status", "PREQUEUE").await;
+    // A live countdown to the opening, about 30 minutes away (m:ss).
+    let left = p.text("#queue-detail .countdown").await.unwrap_or_default();
+    let minutes: u32 = left
+        .split(':')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or_else(|| panic!("a countdown, not {left:?}"));
+    assert!((28..=29).contains(&minutes), "{left}");
+    p.wait_until("the countdown to tick", || async {
+        p.text("#queue-detail .countdown").await.as_deref() != Some(left.as_str())
+    })
+    .await;
+    assert_eq!(p.count("#seat-panel:not([hidden])").await, 0);
+    p.close().await;
 }
