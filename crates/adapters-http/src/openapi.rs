@@ -74,3 +74,32 @@ impl Modify for BearerAuth {
         }
     }
 }
+
+#[cfg(test)]
+mod snapshot {
+    use super::ApiDoc;
+    use utoipa::OpenApi;
+
+    /// The reviewed copy of the document, kept in the repository.
+    const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+
+    /// Every endpoint, schema and limit the server documents is in
+    /// `docs/openapi.json`, so a change to the contract shows in review as a
+    /// diff of that file. `UPDATE_OPENAPI=1 cargo test -p adapters-http` rewrites it.
+    #[test]
+    fn the_document_matches_the_reviewed_snapshot() {
+        let current = ApiDoc::openapi()
+            .to_pretty_json()
+            .expect("the OpenAPI document serialises");
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(SNAPSHOT, format!("{current}\n")).expect("write docs/openapi.json");
+            return;
+        }
+        let reviewed = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
+        assert!(
+            reviewed.trim_end() == current,
+            "docs/openapi.json differs from the document the server serves; \
+             review the change and run `UPDATE_OPENAPI=1 cargo test -p adapters-http` to accept it"
+        );
+    }
+}
