@@ -28,6 +28,9 @@ pub mod seat;
 pub mod user;
 pub mod waitlist;
 
+#[cfg(test)]
+mod test_support;
+
 pub use error::DomainError;
 pub use ids::{ConcertId, PaymentId, ReservationId, ScheduleId, SeatId, UserId, WaitlistEntryId};
 pub use money::Won;

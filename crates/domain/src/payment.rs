@@ -210,13 +210,8 @@ impl PaymentRecord {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::test_support::now;
     use chrono::Duration;
-
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
 
     pub(crate) fn held(id: i64, price: i64) -> Reservation {
         Reservation {

@@ -173,22 +173,7 @@ impl HoldPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    fn schedule(starts_in: i64) -> Schedule {
-        Schedule {
-            id: ScheduleId(3),
-            concert_id: ConcertId(2),
-            starts_at: now() + Duration::seconds(starts_in),
-            price: Won(50_000),
-            seat_count: 10,
-        }
-    }
+    use crate::test_support::{now, schedule};
 
     fn seat(status: SeatStatus, hold_expires_in: Option<i64>) -> Seat {
         Seat {

@@ -132,24 +132,8 @@ pub fn decide_join(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Won;
+    use crate::test_support::{now, schedule};
     use chrono::Duration;
-
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    fn schedule(starts_in: i64) -> Schedule {
-        Schedule {
-            id: ScheduleId(3),
-            concert_id: ConcertId(2),
-            starts_at: now() + Duration::seconds(starts_in),
-            price: Won(1),
-            seat_count: 1,
-        }
-    }
 
     fn facts(opens_in: i64, owned: u64, available: u32) -> JoinFacts {
         JoinFacts {

@@ -75,13 +75,8 @@ mod tests {
     use super::*;
     use crate::payment::tests::held;
     use crate::points::MAX_BALANCE;
+    use crate::test_support::now;
     use crate::UserId;
-
-    fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
 
     fn payment(refunded: bool) -> PaymentRecord {
         PaymentRecord {
