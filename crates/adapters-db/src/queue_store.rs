@@ -35,8 +35,8 @@ use domain::queue::{
 use domain::{ConcertId, DomainError, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    AccessMode, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    IsolationLevel, NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::entity::{queue_state, queue_token};
@@ -486,8 +486,22 @@ impl QueueStore for DbQueueStore {
         now: DateTime<Utc>,
     ) -> Result<QueueOverview, DomainError> {
         let (concert_id, now_ms) = (concert_id.0, to_ms(now));
-        let txn = self.db.begin().await.map_err(db_err)?;
-        if patch != QueueControlsPatch::default() {
+        let read_only = patch == QueueControlsPatch::default();
+        // A look without a change (the sales view) reads the line's row and its
+        // ACTIVE count from one snapshot, so the counts agree with each other.
+        // (SQLite's transactions are serializable already.)
+        let txn = if read_only && self.db.get_database_backend() == DatabaseBackend::Postgres {
+            self.db
+                .begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await
+        } else {
+            self.db.begin().await
+        }
+        .map_err(db_err)?;
+        if !read_only {
             let mut update = queue_state::Entity::update_many()
                 .filter(queue_state::Column::ConcertId.eq(concert_id))
                 .col_expr(

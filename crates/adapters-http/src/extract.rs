@@ -60,3 +60,27 @@ impl FromRequest for QueueTokenHeader {
         ready(Ok(Self(token)))
     }
 }
+
+/// A caller that presented the configured `X-Admin-Key`. It comes first among
+/// an admin handler's arguments, so a caller without the key is refused (403
+/// ADMIN_KEY_INVALID) before the body is parsed and learns nothing of its rules.
+pub struct AdminCaller;
+
+impl FromRequest for AdminCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let presented = req
+            .headers()
+            .get("x-admin-key")
+            .and_then(|v| v.to_str().ok());
+        let checked = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => state.admin.check(presented).map_err(ApiError::from),
+            None => Err(ApiError::from(domain::DomainError::Internal(
+                "application state is not configured".into(),
+            ))),
+        };
+        ready(checked.map(|()| AdminCaller))
+    }
+}

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use application::{
-    Authenticate, CancelReservation, ChargePoints, ControlQueue, CreateConcert, HoldSeat,
+    AdminKey, Authenticate, CancelReservation, ChargePoints, ControlQueue, CreateConcert, HoldSeat,
     Idempotency, JoinQueue, JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation,
     RefundPayment, RegisterUser, ViewPayment, ViewPoints, ViewQueueToken, ViewReservations,
     ViewSales, ViewSeatMap, WaitlistEntries,
@@ -40,6 +40,8 @@ pub struct AppState {
     pub idempotency: Idempotency,
     pub control_queue: ControlQueue,
     pub view_sales: ViewSales,
+    /// The configured admin key, checked by the [`crate::extract::AdminCaller`] extractor.
+    pub admin: AdminKey,
     pub readiness: Arc<dyn Readiness>,
     pub metrics: Metrics,
     pub timeouts: HttpLimits,

@@ -1,7 +1,5 @@
 use domain::DomainError;
 
-use crate::create_concert::constant_time_eq;
-
 /// The admin endpoints' shared secret; `None` refuses every caller.
 #[derive(Debug, Clone, Default)]
 pub struct AdminKey(pub Option<String>);
@@ -18,6 +16,11 @@ impl AdminKey {
             _ => Err(DomainError::AdminKeyInvalid),
         }
     }
+}
+
+/// Compares secrets without leaking how long a prefix matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -5,11 +5,13 @@ use domain::concert::{CreatedConcert, NewConcert, SaleTerms};
 use domain::ports::{Clock, ConcertRepository};
 use domain::DomainError;
 
+use crate::AdminKey;
+
 /// Admin: adds a concert with its schedules and their seats.
 pub struct CreateConcert {
     pub concerts: Arc<dyn ConcertRepository>,
-    /// `None` refuses every caller: admin endpoints are off until a key is configured.
-    pub admin_key: Option<String>,
+    /// Refuses every caller until a key is configured.
+    pub admin: AdminKey,
     pub clock: Arc<dyn Clock>,
     /// `maxTicketsPerUser` when the request leaves it out.
     pub default_max_tickets_per_user: u32,
@@ -27,24 +29,13 @@ pub struct ConcertRequest<'a> {
 }
 
 impl CreateConcert {
-    pub fn authorize(&self, presented: Option<&str>) -> Result<(), DomainError> {
-        match (&self.admin_key, presented) {
-            (Some(expected), Some(given))
-                if constant_time_eq(expected.as_bytes(), given.as_bytes()) =>
-            {
-                Ok(())
-            }
-            _ => Err(DomainError::AdminKeyInvalid),
-        }
-    }
-
     #[tracing::instrument(skip(self, admin_key, request), fields(title = request.title))]
     pub async fn execute(
         &self,
         admin_key: Option<&str>,
         request: ConcertRequest<'_>,
     ) -> Result<CreatedConcert, DomainError> {
-        self.authorize(admin_key)?;
+        self.admin.check(admin_key)?;
         let sale = SaleTerms::parse(
             request.sale_opens_at,
             request.max_tickets_per_user,
@@ -55,11 +46,6 @@ impl CreateConcert {
         concert.ensure_upcoming(self.clock.now())?;
         self.concerts.create(&concert).await
     }
-}
-
-/// Compares secrets without leaking how long a prefix matched.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -74,7 +60,7 @@ mod tests {
         clock.expect_now().returning(Utc::now);
         CreateConcert {
             concerts: Arc::new(concerts),
-            admin_key: key.map(str::to_owned),
+            admin: AdminKey(key.map(str::to_owned)),
             clock: Arc::new(clock),
             default_max_tickets_per_user: 4,
         }

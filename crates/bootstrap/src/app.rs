@@ -206,11 +206,7 @@ impl Application {
             },
             create_concert: CreateConcert {
                 concerts: concerts.clone(),
-                admin_key: settings
-                    .admin
-                    .api_key
-                    .as_ref()
-                    .map(|k| k.expose().to_owned()),
+                admin: admin.clone(),
                 clock: clock.clone(),
                 default_max_tickets_per_user: settings.reservation.max_tickets_per_user,
             },
@@ -325,6 +321,7 @@ impl Application {
                 policy: queue_policy,
                 admin,
             },
+            admin: admin.clone(),
             readiness: Arc::new(StoresReadiness { db, redis }),
             metrics: Metrics::new(),
             timeouts: HttpLimits {

@@ -2,6 +2,7 @@ use actix_web::{get, patch, web, HttpRequest, HttpResponse};
 use domain::ConcertId;
 
 use crate::dto::{Problem, QueueControlRequest, QueueControlResponse, SalesResponse};
+use crate::extract::AdminCaller;
 use crate::{ApiError, AppState};
 
 fn admin_key(req: &HttpRequest) -> Option<&str> {
@@ -29,6 +30,7 @@ fn admin_key(req: &HttpRequest) -> Option<&str> {
 )]
 #[patch("/api/v1/admin/concerts/{concertId}/queue")]
 pub async fn control_queue(
+    _admin: AdminCaller,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<i64>,

@@ -5,7 +5,7 @@ use domain::{ConcertId, ScheduleId};
 use crate::dto::{
     ConcertCreated, ConcertList, NewConcertRequest, Problem, ScheduleList, SeatMapResponse,
 };
-use crate::extract::{AuthUser, QueueTokenHeader};
+use crate::extract::{AdminCaller, AuthUser, QueueTokenHeader};
 use crate::paging::{next_cursor, PageParams, PageQuery};
 use crate::{ApiError, AppState};
 
@@ -23,6 +23,7 @@ use crate::{ApiError, AppState};
 )]
 #[post("/api/v1/admin/concerts")]
 pub async fn create_concert(
+    _admin: AdminCaller,
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<NewConcertRequest>,

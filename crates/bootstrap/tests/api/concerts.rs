@@ -85,6 +85,27 @@ async fn admin_endpoint_refuses_without_the_key(backend: Backend) {
         )
         .await;
     }
+    // The key is checked before the body: a caller without it learns nothing
+    // of the body's rules, whatever it sends.
+    for (method, path, body) in [
+        ("POST", "/api/v1/admin/concerts", "{}"),
+        ("POST", "/api/v1/admin/concerts", "not json"),
+        (
+            "PATCH",
+            "/api/v1/admin/concerts/1/queue",
+            r#"{"paused":"x"}"#,
+        ),
+    ] {
+        let response = app
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", app.address))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::FORBIDDEN, "ADMIN_KEY_INVALID").await;
+    }
     let unconfigured = spawn_app_with(backend, |s| s.admin.api_key = None).await;
     let response = unconfigured
         .post("/api/v1/admin/concerts")
