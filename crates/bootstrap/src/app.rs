@@ -319,7 +319,7 @@ impl Application {
                 sales: Arc::new(DbSalesReport { db: db.clone() }),
                 clock: clock.clone(),
                 policy: queue_policy,
-                admin,
+                admin: admin.clone(),
             },
             admin: admin.clone(),
             readiness: Arc::new(StoresReadiness { db, redis }),
