@@ -14,25 +14,9 @@
 # TOKENS (100000), CARGO_TARGET_DIR (default /root/.cache/concert-service/target-bench).
 set -euo pipefail
 
-PG=${PG:-postgres://postgres@127.0.0.1:5432}
-SECS=${SECS:-5}
-TOKENS=${TOKENS:-100000}
-DB=hold_bench_queue_$$
-URL="$PG/$DB"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/concert-service/target-bench}
-cd "$(dirname "$0")/../.."
-
-WORK=$(mktemp -d)
-cleanup() {
-    psql -X -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-sql() { psql -X -q -v ON_ERROR_STOP=1 "$URL" "$@"; }
-
-echo "== database $DB, migrated by concert-server"
-psql -X -q -v ON_ERROR_STOP=1 "$PG/postgres" -c "CREATE DATABASE $DB"
-APP__DATABASE__URL="$URL" cargo run -q -p bootstrap -- migrate
+# shellcheck source=bench-db.sh
+source "$(dirname "$0")/bench-db.sh" hold_bench_queue
 
 echo "== one concert, $TOKENS users, $TOKENS WAITING tokens"
 sql <<SQL
