@@ -4,22 +4,21 @@
 
 use std::sync::OnceLock;
 
+use crate::openapi::document;
+use crate::ApiError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use utoipa::OpenApi;
-
-use crate::{ApiDoc, ApiError};
 
 /// Each documented path and the methods it answers, from the OpenAPI
-/// document: the routes are declared once, there.
+/// document, itself built from the route list.
 fn routes() -> &'static [(ResourceDef, String)] {
     static ROUTES: OnceLock<Vec<(ResourceDef, String)>> = OnceLock::new();
     ROUTES.get_or_init(|| {
-        ApiDoc::openapi()
+        document()
             .paths
             .paths
             .iter()

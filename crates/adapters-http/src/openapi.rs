@@ -1,12 +1,33 @@
+use std::sync::OnceLock;
+
+use actix_web::App;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, RefOr, Response};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
 
-use crate::dto::*;
-use crate::handlers::{
-    admin, concerts, ops, payments, points, queue, reservations, users, waitlist,
-};
+use crate::dto::{ErrorCode, Problem};
+use crate::routes::endpoints;
 
-/// The OpenAPI document of the whole contract, served at `/api-docs/openapi.json`.
+/// The document served at `/api-docs/openapi.json`: [`ApiDoc`]'s front matter
+/// plus the operation of every handler in the route list, each error answer
+/// with the problem body. Built once, from the same list the server routes.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let (_, mut document) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(endpoints)
+            .split_for_parts();
+        ErrorsAreProblems.modify(&mut document);
+        document
+    })
+}
+
+/// What of the document no handler declares: its description of the
+/// contract's choices, the security scheme and the problem schema. The paths
+/// are added from the route list by [`document`].
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -38,31 +59,59 @@ Choices where the contract is silent:\n\
 - Idempotency-Key: a charge or payment keeps its answer in the same transaction as the money it moves, so after a crash a retry with the key returns the committed answer; if a request's claim was taken over (after 60 s) the slower run is rolled back with 409 IDEMPOTENCY_KEY_IN_FLIGHT and moves no money.",
         version = "1.0.0"
     ),
-    paths(
-        users::sign_up, users::log_in,
-        concerts::create_concert, concerts::list_concerts, concerts::list_schedules, concerts::seat_map,
-        queue::join_queue, queue::current_token,
-        reservations::hold_seat, reservations::list_reservations, reservations::get_reservation, reservations::cancel_reservation,
-        points::get_balance, points::charge, points::history,
-        payments::pay, payments::get_payment, payments::refund,
-        waitlist::join_waitlist, waitlist::list_waitlist, waitlist::leave_waitlist,
-        ops::live, ops::ready, ops::metrics,
-        admin::control_queue, admin::sales,
-    ),
-    components(schemas(
-        Problem, ErrorCode, SeatStatusName, PointEntryTypeName, ReservationStatusName, QueueStatusName, Credentials, UserCreated, AccessTokenResponse,
-        NewConcertRequest, NewScheduleRequest, ConcertCreated, ScheduleCreated, ConcertSummary, ConcertList,
-        ScheduleList, ScheduleSummary, SeatMapResponse, SeatView, QueueTokenResponse,
-        HoldRequest, ReservationResponse, ReservationList,
-        ChargeRequest, BalanceResponse, PointHistory, PointEntryView, PaymentRequest, PaymentResponse,
-        PaymentView, RefundResponse, WaitlistEntryResponse, WaitlistEntryList,
-        QueueControlRequest, QueueControlResponse, QueueSalesView, ScheduleSalesView, SalesResponse,
-    )),
+    // The paths and the schemas they name come from the route list
+    // (`routes::endpoints`); only what no handler names is listed here.
+    components(schemas(Problem, ErrorCode)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
 struct BearerAuth;
+
+/// The contract answers every error as `application/problem+json` with a
+/// [`Problem`] body, so a handler declares an error answer by its status and
+/// description alone (`(status = 404, description = "NOT_FOUND")`) and the
+/// body is filled in here, once.
+struct ErrorsAreProblems;
+
+impl Modify for ErrorsAreProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let operations = openapi.paths.paths.values_mut().flat_map(|item| {
+            [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+        });
+        for operation in operations {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let is_error = status.starts_with('4') || status.starts_with('5');
+                if let (true, RefOr::T(response)) = (is_error, response) {
+                    with_problem_body(response);
+                }
+            }
+        }
+    }
+}
+
+/// Gives an error answer the problem body unless the handler declared its own.
+fn with_problem_body(response: &mut Response) {
+    if response.content.is_empty() {
+        response.content.insert(
+            "application/problem+json".to_owned(),
+            Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                "Problem",
+            )))),
+        );
+    }
+}
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -77,8 +126,7 @@ impl Modify for BearerAuth {
 
 #[cfg(test)]
 mod snapshot {
-    use super::ApiDoc;
-    use utoipa::OpenApi;
+    use super::document;
 
     /// The reviewed copy of the document, kept in the repository.
     const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
@@ -88,7 +136,7 @@ mod snapshot {
     /// diff of that file. `UPDATE_OPENAPI=1 cargo test -p adapters-http` rewrites it.
     #[test]
     fn the_document_matches_the_reviewed_snapshot() {
-        let current = ApiDoc::openapi()
+        let current = document()
             .to_pretty_json()
             .expect("the OpenAPI document serialises");
         if std::env::var_os("UPDATE_OPENAPI").is_some() {

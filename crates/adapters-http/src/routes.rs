@@ -1,6 +1,6 @@
 use actix_web::{error, middleware, web, ResponseError};
 use domain::DomainError;
-use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::body_guard::body_guard;
@@ -9,8 +9,9 @@ use crate::fallbacks::{as_problem, no_route};
 use crate::handlers::{
     admin, concerts, ops, payments, points, queue, reservations, users, waitlist,
 };
+use crate::openapi::document;
 use crate::telemetry::telemetry;
-use crate::{ApiDoc, ApiError, AppState};
+use crate::{ApiError, AppState};
 
 /// The contract's body limit.
 pub const MAX_JSON_BYTES: usize = 16 * 1024;
@@ -36,40 +37,47 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .wrap(middleware::from_fn(telemetry))
                     // gzip (or another encoding the client accepts) for every body.
                     .wrap(middleware::Compress::default())
-                    .service(users::sign_up)
-                    .service(users::log_in)
-                    .service(concerts::create_concert)
-                    .service(concerts::list_concerts)
-                    .service(concerts::list_schedules)
-                    .service(concerts::seat_map)
-                    .service(queue::join_queue)
-                    .service(queue::current_token)
-                    .service(reservations::hold_seat)
-                    .service(reservations::list_reservations)
-                    .service(reservations::get_reservation)
-                    .service(reservations::cancel_reservation)
-                    .service(points::get_balance)
-                    .service(points::charge)
-                    .service(points::history)
-                    .service(payments::pay)
-                    .service(payments::get_payment)
-                    .service(payments::refund)
-                    .service(waitlist::join_waitlist)
-                    .service(waitlist::list_waitlist)
-                    .service(waitlist::leave_waitlist)
-                    .service(admin::control_queue)
-                    .service(admin::sales)
-                    .service(ops::live)
-                    .service(ops::ready)
-                    .service(ops::metrics)
+                    .configure(|cfg| endpoints(&mut ServiceConfig::new(cfg)))
                     .configure(crate::pages::routes)
                     .service(
                         SwaggerUi::new("/swagger-ui/{_:.*}")
-                            .url("/api-docs/openapi.json", ApiDoc::openapi()),
+                            .url("/api-docs/openapi.json", document().clone()),
                     )
                     .default_service(web::to(no_route)),
             );
     }
+}
+
+/// Every endpoint of the API, each registered once: the handler's
+/// `#[utoipa::path]` and its actix route travel together, so the server's
+/// routes and the OpenAPI document ([`document`]) come from this one list.
+pub(crate) fn endpoints(cfg: &mut ServiceConfig) {
+    cfg.service(users::sign_up)
+        .service(users::log_in)
+        .service(concerts::create_concert)
+        .service(concerts::list_concerts)
+        .service(concerts::list_schedules)
+        .service(concerts::seat_map)
+        .service(queue::join_queue)
+        .service(queue::current_token)
+        .service(reservations::hold_seat)
+        .service(reservations::list_reservations)
+        .service(reservations::get_reservation)
+        .service(reservations::cancel_reservation)
+        .service(points::get_balance)
+        .service(points::charge)
+        .service(points::history)
+        .service(payments::pay)
+        .service(payments::get_payment)
+        .service(payments::refund)
+        .service(waitlist::join_waitlist)
+        .service(waitlist::list_waitlist)
+        .service(waitlist::leave_waitlist)
+        .service(admin::control_queue)
+        .service(admin::sales)
+        .service(ops::live)
+        .service(ops::ready)
+        .service(ops::metrics);
 }
 
 fn json_error(err: error::JsonPayloadError) -> actix_web::Error {

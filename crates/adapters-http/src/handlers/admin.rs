@@ -1,7 +1,7 @@
 use actix_web::{get, patch, web, HttpRequest, HttpResponse};
 use domain::ConcertId;
 
-use crate::dto::{Problem, QueueControlRequest, QueueControlResponse, SalesResponse};
+use crate::dto::{QueueControlRequest, QueueControlResponse, SalesResponse};
 use crate::extract::AdminCaller;
 use crate::{ApiError, AppState};
 
@@ -23,9 +23,9 @@ fn admin_key(req: &HttpRequest) -> Option<&str> {
     ),
     responses(
         (status = 200, body = QueueControlResponse),
-        (status = 400, description = "VALIDATION_FAILED: maxActive outside 1-100000, or a wrong type", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_KEY_INVALID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND (checked after the key, before the body's ranges)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: maxActive outside 1-100000, or a wrong type"),
+        (status = 403, description = "ADMIN_KEY_INVALID"),
+        (status = 404, description = "NOT_FOUND (checked after the key, before the body's ranges)"),
     )
 )]
 #[patch("/api/v1/admin/concerts/{concertId}/queue")]
@@ -58,8 +58,8 @@ pub async fn control_queue(
     ),
     responses(
         (status = 200, body = SalesResponse),
-        (status = 403, description = "ADMIN_KEY_INVALID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "ADMIN_KEY_INVALID"),
+        (status = 404, description = "NOT_FOUND"),
     )
 )]
 #[get("/api/v1/admin/concerts/{concertId}/sales")]

@@ -2,9 +2,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use application::ConcertRequest;
 use domain::{ConcertId, ScheduleId};
 
-use crate::dto::{
-    ConcertCreated, ConcertList, NewConcertRequest, Problem, ScheduleList, SeatMapResponse,
-};
+use crate::dto::{ConcertCreated, ConcertList, NewConcertRequest, ScheduleList, SeatMapResponse};
 use crate::extract::{AdminCaller, AuthUser, QueueTokenHeader};
 use crate::paging::{next_cursor, PageParams, PageQuery};
 use crate::{ApiError, AppState};
@@ -16,9 +14,9 @@ use crate::{ApiError, AppState};
     params(("X-Admin-Key" = String, Header, description = "equal to config admin.api_key")),
     responses(
         (status = 201, body = ConcertCreated),
-        (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_KEY_INVALID, also when no key is configured", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB"),
+        (status = 403, description = "ADMIN_KEY_INVALID, also when no key is configured"),
     )
 )]
 #[post("/api/v1/admin/concerts")]
@@ -54,7 +52,7 @@ pub async fn create_concert(
     params(PageParams),
     responses(
         (status = 200, body = ConcertList),
-        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor"),
     )
 )]
 #[get("/api/v1/concerts")]
@@ -75,7 +73,7 @@ pub async fn list_concerts(
     params(("concertId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404")),
     responses(
         (status = 200, body = ScheduleList),
-        (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND"),
     )
 )]
 #[get("/api/v1/concerts/{concertId}/schedules")]
@@ -102,9 +100,9 @@ pub async fn list_schedules(
     security(("bearer" = [])),
     responses(
         (status = 200, body = SeatMapResponse),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE (still waiting) or QUEUE_TOKEN_INVALID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND: no such schedule of this concert (checked before the queue token)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE (still waiting) or QUEUE_TOKEN_INVALID"),
+        (status = 404, description = "NOT_FOUND: no such schedule of this concert (checked before the queue token)"),
     )
 )]
 #[get("/api/v1/concerts/{concertId}/schedules/{scheduleId}/seats")]

@@ -13,7 +13,7 @@ pub async fn live() -> HttpResponse {
 /// Readiness: the stores answer.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "ready"), (status = 503, description = "SERVICE_UNAVAILABLE: a store does not answer", body = crate::dto::Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "ready"), (status = 503, description = "SERVICE_UNAVAILABLE: a store does not answer"))
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {

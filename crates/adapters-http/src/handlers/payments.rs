@@ -5,7 +5,7 @@ use domain::payment::Payment;
 use domain::PaymentId;
 
 use super::from_json;
-use crate::dto::{PaymentRequest, PaymentResponse, PaymentView, Problem, RefundResponse};
+use crate::dto::{PaymentRequest, PaymentResponse, PaymentView, RefundResponse};
 use crate::extract::{AuthUser, QueueTokenHeader};
 use crate::idempotent::idempotent;
 use crate::{ApiError, AppState, Metrics};
@@ -25,13 +25,13 @@ use crate::{ApiError, AppState, Metrics};
     security(("bearer" = [])),
     responses(
         (status = 201, body = PaymentResponse),
-        (status = 400, description = "VALIDATION_FAILED: neither or both of reservationId and reservationIds, an empty, oversized or repeating list, several concerts, or offers mixed with holds", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE or QUEUE_TOKEN_INVALID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND: any reservation not the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "RESERVATION_EXPIRED, RESERVATION_NOT_PAYABLE, INSUFFICIENT_BALANCE or IDEMPOTENCY_KEY_IN_FLIGHT", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: neither or both of reservationId and reservationIds, an empty, oversized or repeating list, several concerts, or offers mixed with holds"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE or QUEUE_TOKEN_INVALID"),
+        (status = 404, description = "NOT_FOUND: any reservation not the caller's"),
+        (status = 409, description = "RESERVATION_EXPIRED, RESERVATION_NOT_PAYABLE, INSUFFICIENT_BALANCE or IDEMPOTENCY_KEY_IN_FLIGHT"),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED"),
     )
 )]
 #[post("/api/v1/payments")]
@@ -84,8 +84,8 @@ pub async fn pay(
     security(("bearer" = [])),
     responses(
         (status = 200, body = PaymentView),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND, also when it is someone else's", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 404, description = "NOT_FOUND, also when it is someone else's"),
     )
 )]
 #[get("/api/v1/payments/{paymentId}")]
@@ -114,11 +114,11 @@ pub async fn get_payment(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "the payment, now REFUNDED, with the balance after the refund", body = RefundResponse),
-        (status = 400, description = "VALIDATION_FAILED: a malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND, also when it is someone else's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "ALREADY_REFUNDED, REFUND_CLOSED (the earliest schedule starts within reservation.refund_cutoff_secs) or IDEMPOTENCY_KEY_IN_FLIGHT", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: a malformed Idempotency-Key"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 404, description = "NOT_FOUND, also when it is someone else's"),
+        (status = 409, description = "ALREADY_REFUNDED, REFUND_CLOSED (the earliest schedule starts within reservation.refund_cutoff_secs) or IDEMPOTENCY_KEY_IN_FLIGHT"),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED"),
     )
 )]
 #[post("/api/v1/payments/{paymentId}/refund")]

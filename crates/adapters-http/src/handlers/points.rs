@@ -4,7 +4,7 @@ use domain::points::Balance;
 use domain::UserId;
 
 use super::from_json;
-use crate::dto::{BalanceResponse, ChargeRequest, PointHistory, Problem};
+use crate::dto::{BalanceResponse, ChargeRequest, PointHistory};
 use crate::extract::AuthUser;
 use crate::idempotent::idempotent;
 use crate::paging::{next_cursor, PageParams, PageQuery};
@@ -17,9 +17,9 @@ use crate::{ApiError, AppState};
     security(("bearer" = [])),
     responses(
         (status = 200, body = BalanceResponse),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN: another user's points", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND: a userId that is not an integer", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 403, description = "FORBIDDEN: another user's points"),
+        (status = 404, description = "NOT_FOUND: a userId that is not an integer"),
     )
 )]
 #[get("/api/v1/users/{userId}/points")]
@@ -46,13 +46,13 @@ pub async fn get_balance(
     security(("bearer" = [])),
     responses(
         (status = 200, body = BalanceResponse),
-        (status = 400, description = "VALIDATION_FAILED: amount not an integer 1-10,000,000, or a bad Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND: a userId that is not an integer", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "BALANCE_LIMIT_EXCEEDED, CONCURRENT_MODIFICATION (retries exhausted) or IDEMPOTENCY_KEY_IN_FLIGHT", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: amount not an integer 1-10,000,000, or a bad Idempotency-Key"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 403, description = "FORBIDDEN"),
+        (status = 404, description = "NOT_FOUND: a userId that is not an integer"),
+        (status = 409, description = "BALANCE_LIMIT_EXCEEDED, CONCURRENT_MODIFICATION (retries exhausted) or IDEMPOTENCY_KEY_IN_FLIGHT"),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED"),
     )
 )]
 #[post("/api/v1/users/{userId}/points/charge")]
@@ -91,10 +91,10 @@ pub async fn charge(
     security(("bearer" = [])),
     responses(
         (status = 200, body = PointHistory),
-        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "FORBIDDEN", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND: a userId that is not an integer", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 403, description = "FORBIDDEN"),
+        (status = 404, description = "NOT_FOUND: a userId that is not an integer"),
     )
 )]
 #[get("/api/v1/users/{userId}/points/history")]

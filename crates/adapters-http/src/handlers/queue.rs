@@ -1,7 +1,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use domain::ConcertId;
 
-use crate::dto::{Problem, QueueTokenResponse};
+use crate::dto::QueueTokenResponse;
 use crate::extract::{AuthUser, QueueTokenHeader};
 use crate::limits::{self, RateLimited};
 use crate::{ApiError, AppState};
@@ -16,10 +16,10 @@ use crate::{ApiError, AppState};
     responses(
         (status = 201, description = "a new token", body = QueueTokenResponse),
         (status = 200, description = "the caller's live (PREQUEUE, WAITING or ACTIVE) token for the concert", body = QueueTokenResponse),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "TOO_MANY_REQUESTS: the per-address join limit (config limits.join_per_minute); Retry-After tells when", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "SALE_NOT_OPEN: earlier than queue.prequeue_opens_secs before the concert's saleOpensAt", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 404, description = "NOT_FOUND"),
+        (status = 429, description = "TOO_MANY_REQUESTS: the per-address join limit (config limits.join_per_minute); Retry-After tells when"),
+        (status = 409, description = "SALE_NOT_OPEN: earlier than queue.prequeue_opens_secs before the concert's saleOpensAt"),
     )
 )]
 #[post("/api/v1/concerts/{concertId}/queue/tokens")]
@@ -48,8 +48,8 @@ pub async fn join_queue(
     security(("bearer" = [])),
     responses(
         (status = 200, body = QueueTokenResponse),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "QUEUE_TOKEN_INVALID: missing, unknown or someone else's", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 403, description = "QUEUE_TOKEN_INVALID: missing, unknown or someone else's"),
     )
 )]
 #[get("/api/v1/queue/tokens/current")]

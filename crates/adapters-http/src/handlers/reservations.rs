@@ -1,7 +1,7 @@
 use actix_web::{delete, get, post, web, HttpResponse};
 use domain::{ReservationId, ScheduleId, SeatId};
 
-use crate::dto::{HoldRequest, Problem, ReservationList, ReservationResponse};
+use crate::dto::{HoldRequest, ReservationList, ReservationResponse};
 use crate::extract::{AuthUser, QueueTokenHeader};
 use crate::paging::{next_cursor, PageParams, PageQuery};
 use crate::{ApiError, AppState, Metrics};
@@ -14,12 +14,12 @@ use crate::{ApiError, AppState, Metrics};
     security(("bearer" = [])),
     responses(
         (status = 201, body = ReservationResponse),
-        (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE or QUEUE_TOKEN_INVALID", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND: no such seat in that schedule (checked before the queue token)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "SEAT_UNAVAILABLE, HOLD_LIMIT_EXCEEDED, TICKET_LIMIT_EXCEEDED (the caller's live holds plus paid seats of this concert reach its maxTicketsPerUser; checked after HOLD_LIMIT_EXCEEDED) or SCHEDULE_CLOSED", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE or QUEUE_TOKEN_INVALID"),
+        (status = 404, description = "NOT_FOUND: no such seat in that schedule (checked before the queue token)"),
+        (status = 409, description = "SEAT_UNAVAILABLE, HOLD_LIMIT_EXCEEDED, TICKET_LIMIT_EXCEEDED (the caller's live holds plus paid seats of this concert reach its maxTicketsPerUser; checked after HOLD_LIMIT_EXCEEDED) or SCHEDULE_CLOSED"),
     )
 )]
 #[post("/api/v1/reservations")]
@@ -54,8 +54,8 @@ pub async fn hold_seat(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReservationList),
-        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: limit outside 1–500 or a malformed cursor"),
+        (status = 401, description = "UNAUTHENTICATED"),
     )
 )]
 #[get("/api/v1/reservations")]
@@ -78,8 +78,8 @@ pub async fn list_reservations(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReservationResponse),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND, also when it is someone else's", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 404, description = "NOT_FOUND, also when it is someone else's"),
     )
 )]
 #[get("/api/v1/reservations/{reservationId}")]
@@ -102,9 +102,9 @@ pub async fn get_reservation(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "the reservation, now CANCELLED", body = ReservationResponse),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "RESERVATION_NOT_CANCELLABLE: confirmed, expired or already cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 404, description = "NOT_FOUND"),
+        (status = 409, description = "RESERVATION_NOT_CANCELLABLE: confirmed, expired or already cancelled"),
     )
 )]
 #[delete("/api/v1/reservations/{reservationId}")]

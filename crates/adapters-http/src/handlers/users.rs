@@ -1,7 +1,7 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{post, web, HttpResponse};
 
-use crate::dto::{AccessTokenResponse, Credentials, Problem, UserCreated};
+use crate::dto::{AccessTokenResponse, Credentials, UserCreated};
 use crate::limits::{self, RateLimited};
 use crate::{ApiError, AppState};
 
@@ -11,10 +11,10 @@ use crate::{ApiError, AppState};
     request_body = Credentials,
     responses(
         (status = 201, body = UserCreated),
-        (status = 400, description = "VALIDATION_FAILED", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "LOGIN_ID_TAKEN", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "TOO_MANY_REQUESTS: the per-address sign-up limit (config limits.signup_per_minute); Retry-After tells when", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB"),
+        (status = 409, description = "LOGIN_ID_TAKEN"),
+        (status = 429, description = "TOO_MANY_REQUESTS: the per-address sign-up limit (config limits.signup_per_minute); Retry-After tells when"),
     )
 )]
 #[post("/api/v1/users")]
@@ -42,10 +42,10 @@ pub async fn sign_up(
     request_body = Credentials,
     responses(
         (status = 200, body = AccessTokenResponse, headers(("Set-Cookie" = String, description = "access_token=…; HttpOnly; SameSite=Strict; Path=/"))),
-        (status = 400, description = "VALIDATION_FAILED (malformed body)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "INVALID_CREDENTIALS: the same for unknown user and wrong password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "TOO_MANY_ATTEMPTS: 5 failures for the loginId within 15 minutes; or TOO_MANY_REQUESTS: the per-address login limit (config limits.login_per_minute). Retry-After tells when", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED (malformed body)"),
+        (status = 413, description = "PAYLOAD_TOO_LARGE: JSON body over 16 KiB"),
+        (status = 401, description = "INVALID_CREDENTIALS: the same for unknown user and wrong password"),
+        (status = 429, description = "TOO_MANY_ATTEMPTS: 5 failures for the loginId within 15 minutes; or TOO_MANY_REQUESTS: the per-address login limit (config limits.login_per_minute). Retry-After tells when"),
     )
 )]
 #[post("/api/v1/auth/token")]

@@ -1,7 +1,7 @@
 use actix_web::{delete, get, post, web, HttpResponse};
 use domain::{ConcertId, ScheduleId, WaitlistEntryId};
 
-use crate::dto::{Problem, WaitlistEntryList, WaitlistEntryResponse, WaitlistPageQuery};
+use crate::dto::{WaitlistEntryList, WaitlistEntryResponse, WaitlistPageQuery};
 use crate::extract::AuthUser;
 use crate::{ApiError, AppState};
 
@@ -15,9 +15,9 @@ use crate::{ApiError, AppState};
     responses(
         (status = 201, description = "a new WAITING entry", body = WaitlistEntryResponse),
         (status = 200, description = "the caller's live (WAITING or OFFERED) entry for the schedule", body = WaitlistEntryResponse),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND: no such schedule of that concert", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "in this order: SALE_NOT_OPEN, SCHEDULE_CLOSED, TICKET_LIMIT_EXCEEDED (the caller owns the concert's limit), SEATS_AVAILABLE (hold one instead)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 404, description = "NOT_FOUND: no such schedule of that concert"),
+        (status = 409, description = "in this order: SALE_NOT_OPEN, SCHEDULE_CLOSED, TICKET_LIMIT_EXCEEDED (the caller owns the concert's limit), SEATS_AVAILABLE (hold one instead)"),
     )
 )]
 #[post("/api/v1/concerts/{concertId}/schedules/{scheduleId}/waitlist")]
@@ -46,8 +46,8 @@ pub async fn join_waitlist(
     security(("bearer" = [])),
     responses(
         (status = 200, body = WaitlistEntryList),
-        (status = 400, description = "VALIDATION_FAILED: a bad limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "VALIDATION_FAILED: a bad limit or cursor"),
+        (status = 401, description = "UNAUTHENTICATED"),
     )
 )]
 #[get("/api/v1/waitlist")]
@@ -71,9 +71,9 @@ pub async fn list_waitlist(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "the entry, now LEFT", body = WaitlistEntryResponse),
-        (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND, also when it is someone else's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "WAITLIST_ENTRY_CLOSED: not WAITING", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED"),
+        (status = 404, description = "NOT_FOUND, also when it is someone else's"),
+        (status = 409, description = "WAITLIST_ENTRY_CLOSED: not WAITING"),
     )
 )]
 #[delete("/api/v1/waitlist/{entryId}")]
