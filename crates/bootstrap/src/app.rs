@@ -105,312 +105,399 @@ fn random_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = run_migrations(&settings).await?;
-        let on_postgres = db.get_database_backend() == DatabaseBackend::Postgres;
-        let pool_db = db.clone();
-        let jwt_secret = match &settings.auth.jwt_secret {
-            Some(secret) => secret.expose().to_owned(),
-            None => adapters_db::load_or_create_secret(&db, "jwt_secret", random_secret).await?,
-        };
+/// Each port's adapter, opened once and shared by the use cases and the jobs.
+struct Ports {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    users: Arc<DbUserRepository>,
+    concerts: Arc<dyn ConcertRepository>,
+    seat_maps: Arc<SeatMapCache>,
+    seats: Arc<DbSeatRepository>,
+    queue: Arc<dyn QueueStore>,
+    /// Set when the queue lives on Redis (readiness pings it).
+    redis: Option<RedisConnection>,
+    hand_over: HandOver,
+    reservations: Arc<dyn ReservationStore>,
+    waitlist: Arc<DbWaitlistStore>,
+    payments: Arc<DbPaymentStore>,
+    points: Arc<DbPointStore>,
+}
 
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let users = Arc::new(DbUserRepository { db: db.clone() });
-        let concerts: Arc<dyn ConcertRepository> = Arc::new(DbConcertRepository::new(db.clone()));
-        let seat_maps = SeatMapCache::new(Duration::from_millis(
-            settings.reservation.seat_map_cache_ms,
-        ));
-        let seats = Arc::new(DbSeatRepository {
+/// The stores on the migrated database, and the queue where the settings put it.
+fn open_stores(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<Ports> {
+    let seat_maps = SeatMapCache::new(Duration::from_millis(
+        settings.reservation.seat_map_cache_ms,
+    ));
+    let (queue, redis): (Arc<dyn QueueStore>, _) = match settings.queue.backend {
+        QueueBackend::Database => (Arc::new(DbQueueStore { db: db.clone() }), None),
+        QueueBackend::Redis => {
+            let redis = adapters_redis::connect(&settings.redis.url)
+                .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?;
+            let store = RedisQueueStore::new(redis.clone(), settings.redis.key_prefix.clone());
+            (Arc::new(store), Some(redis))
+        }
+    };
+    let hand_over = HandOver {
+        hold_ttl: chrono::Duration::seconds(settings.reservation.hold_ttl_secs as i64),
+        max_holds_per_user: settings.reservation.max_holds_per_user,
+    };
+    Ok(Ports {
+        db: db.clone(),
+        clock: Arc::new(SystemClock),
+        users: Arc::new(DbUserRepository { db: db.clone() }),
+        concerts: Arc::new(DbConcertRepository::new(db.clone())),
+        seats: Arc::new(DbSeatRepository {
             db: db.clone(),
             seat_maps: seat_maps.clone(),
-        });
-        let (queue, redis): (Arc<dyn QueueStore>, _) = match settings.queue.backend {
-            QueueBackend::Database => (Arc::new(DbQueueStore { db: db.clone() }), None),
-            QueueBackend::Redis => {
-                let redis = adapters_redis::connect(&settings.redis.url)
-                    .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?;
-                let store = RedisQueueStore::new(redis.clone(), settings.redis.key_prefix.clone());
-                (Arc::new(store), Some(redis))
-            }
-        };
-        let hand_over = HandOver {
-            hold_ttl: chrono::Duration::seconds(settings.reservation.hold_ttl_secs as i64),
-            max_holds_per_user: settings.reservation.max_holds_per_user,
-        };
-        let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore {
+        }),
+        queue,
+        redis,
+        hand_over,
+        reservations: Arc::new(DbReservationStore {
             db: db.clone(),
             seat_maps: seat_maps.clone(),
             hand_over,
-        });
-        let waitlist = Arc::new(DbWaitlistStore { db: db.clone() });
-        let payments = Arc::new(DbPaymentStore {
+        }),
+        waitlist: Arc::new(DbWaitlistStore { db: db.clone() }),
+        payments: Arc::new(DbPaymentStore {
             db: db.clone(),
             seat_maps: seat_maps.clone(),
             hand_over,
-        });
-        let points = Arc::new(DbPointStore { db: db.clone() });
-        let hasher = Arc::new(Argon2Hasher::new(settings.auth.max_concurrent_hashes));
-        let tokens = Arc::new(JwtAccessTokens::new(
-            jwt_secret.as_bytes(),
-            settings.auth.access_ttl_secs,
-        ));
-        let queue_policy = QueuePolicy {
-            max_active: settings.queue.max_active_per_concert,
-            active_ttl: chrono::Duration::seconds(settings.queue.active_ttl_secs as i64),
-        };
-        let admin = AdminKey(
-            settings
-                .admin
-                .api_key
-                .as_ref()
-                .map(|k| k.expose().to_owned()),
-        );
-        let prequeue_window = chrono::Duration::seconds(
-            settings.queue.prequeue_opens_secs.min(i64::MAX as u64) as i64,
-        );
-        let guard = Arc::new(QueueGuard {
+        }),
+        points: Arc::new(DbPointStore { db: db.clone() }),
+        seat_maps,
+    })
+}
+
+/// The secret access tokens are signed with: the configured one, else one
+/// kept in the database so that every instance and restart shares it.
+async fn signing_secret(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<String> {
+    Ok(match &settings.auth.jwt_secret {
+        Some(secret) => secret.expose().to_owned(),
+        None => adapters_db::load_or_create_secret(db, "jwt_secret", random_secret).await?,
+    })
+}
+
+/// The rules the settings choose for the queue.
+fn queue_policy(settings: &Settings) -> QueuePolicy {
+    QueuePolicy {
+        max_active: settings.queue.max_active_per_concert,
+        active_ttl: chrono::Duration::seconds(settings.queue.active_ttl_secs as i64),
+    }
+}
+
+/// Every use case on its ports, with what the HTTP adapter needs beside them.
+fn wire_use_cases(
+    settings: &Settings,
+    ports: &Ports,
+    jwt_secret: &str,
+) -> anyhow::Result<AppState> {
+    let Ports {
+        db,
+        clock,
+        users,
+        concerts,
+        seats,
+        queue,
+        redis,
+        reservations,
+        waitlist,
+        payments,
+        points,
+        ..
+    } = ports;
+    let hasher = Arc::new(Argon2Hasher::new(settings.auth.max_concurrent_hashes));
+    let tokens = Arc::new(JwtAccessTokens::new(
+        jwt_secret.as_bytes(),
+        settings.auth.access_ttl_secs,
+    ));
+    let queue_policy = queue_policy(settings);
+    let admin = AdminKey(
+        settings
+            .admin
+            .api_key
+            .as_ref()
+            .map(|k| k.expose().to_owned()),
+    );
+    let prequeue_window =
+        chrono::Duration::seconds(settings.queue.prequeue_opens_secs.min(i64::MAX as u64) as i64);
+    let guard = Arc::new(QueueGuard {
+        queue: queue.clone(),
+        clock: clock.clone(),
+    });
+    Ok(AppState {
+        register_user: RegisterUser {
+            users: users.clone(),
+            hasher: hasher.clone(),
+            clock: clock.clone(),
+        },
+        log_in: LogIn {
+            users: users.clone(),
+            hasher,
+            attempts: Arc::new(DbLoginAttempts { db: db.clone() }),
+            tokens: tokens.clone(),
+            clock: clock.clone(),
+            throttle: LoginThrottle::default(),
+        },
+        authenticate: Authenticate {
+            tokens,
+            users: users.clone(),
+            clock: clock.clone(),
+            known: KnownUsers::default(),
+        },
+        create_concert: CreateConcert {
+            concerts: concerts.clone(),
+            admin: admin.clone(),
+            clock: clock.clone(),
+            default_max_tickets_per_user: settings.reservation.max_tickets_per_user,
+        },
+        list_concerts: ListConcerts {
+            concerts: concerts.clone(),
+        },
+        list_schedules: ListSchedules {
+            concerts: concerts.clone(),
+            clock: clock.clone(),
+        },
+        join_queue: JoinQueue {
+            concerts: concerts.clone(),
             queue: queue.clone(),
             clock: clock.clone(),
-        });
+            policy: queue_policy,
+            prequeue_window,
+        },
+        view_queue_token: ViewQueueToken {
+            concerts: concerts.clone(),
+            queue: queue.clone(),
+            clock: clock.clone(),
+            policy: queue_policy,
+        },
+        view_seat_map: ViewSeatMap {
+            concerts: concerts.clone(),
+            seats: seats.clone(),
+            guard: guard.clone(),
+            clock: clock.clone(),
+            waitlist: waitlist.clone(),
+        },
+        join_waitlist: JoinWaitlist {
+            concerts: concerts.clone(),
+            waitlist: waitlist.clone(),
+            clock: clock.clone(),
+        },
+        waitlist_entries: WaitlistEntries {
+            waitlist: waitlist.clone(),
+        },
+        hold_seat: HoldSeat {
+            concerts: concerts.clone(),
+            seats: seats.clone(),
+            reservations: reservations.clone(),
+            guard: guard.clone(),
+            clock: clock.clone(),
+            policy: HoldPolicy {
+                hold_ttl: chrono::Duration::seconds(settings.reservation.hold_ttl_secs as i64),
+                max_holds_per_user: settings.reservation.max_holds_per_user,
+            },
+        },
+        view_reservations: ViewReservations {
+            reservations: reservations.clone(),
+            clock: clock.clone(),
+        },
+        cancel_reservation: CancelReservation {
+            reservations: reservations.clone(),
+            clock: clock.clone(),
+        },
+        view_points: ViewPoints {
+            points: points.clone(),
+        },
+        charge_points: ChargePoints {
+            points: points.clone(),
+            clock: clock.clone(),
+            retry: RetryPolicy::default(),
+        },
+        pay_reservation: PayReservation {
+            reservations: reservations.clone(),
+            points: points.clone(),
+            payments: payments.clone(),
+            queue: queue.clone(),
+            guard,
+            clock: clock.clone(),
+            retry: RetryPolicy::default(),
+            policy: PaymentPolicy {
+                max_items: settings.reservation.max_holds_per_user,
+            },
+        },
+        view_payment: ViewPayment {
+            payments: payments.clone(),
+        },
+        refund_payment: RefundPayment {
+            payments: payments.clone(),
+            points: points.clone(),
+            concerts: concerts.clone(),
+            clock: clock.clone(),
+            retry: RetryPolicy::default(),
+            policy: RefundPolicy {
+                cutoff: chrono::Duration::seconds(settings.reservation.refund_cutoff_secs as i64),
+            },
+        },
+        idempotency: Idempotency {
+            store: Arc::new(DbIdempotencyStore {
+                db: db.clone(),
+                takeover_after: chrono::Duration::seconds(
+                    settings.idempotency.takeover_after_secs as i64,
+                ),
+            }),
+            clock: clock.clone(),
+        },
+        control_queue: ControlQueue {
+            concerts: concerts.clone(),
+            queue: queue.clone(),
+            clock: clock.clone(),
+            policy: queue_policy,
+            admin: admin.clone(),
+        },
+        view_sales: ViewSales {
+            concerts: concerts.clone(),
+            queue: queue.clone(),
+            sales: Arc::new(DbSalesReport { db: db.clone() }),
+            clock: clock.clone(),
+            policy: queue_policy,
+            admin: admin.clone(),
+        },
+        admin: admin.clone(),
+        readiness: Arc::new(StoresReadiness {
+            db: db.clone(),
+            redis: redis.clone(),
+        }),
+        metrics: Metrics::new(),
+        timeouts: HttpLimits {
+            request_timeout: Duration::from_millis(settings.server.request_timeout_ms),
+            body_timeout: Duration::from_millis(settings.server.body_timeout_ms),
+        },
+        limits: rate_limits(&settings.limits)?,
+    })
+}
 
+/// The background jobs' view of the stores. On PostgreSQL the jobs get a
+/// small pool of their own, so that admission and sweeping keep going when a
+/// rush saturates the request pool. (SQLite keeps its single connection: one
+/// writer.)
+async fn job_stores(
+    settings: &Settings,
+    ports: &Ports,
+) -> anyhow::Result<(Arc<dyn QueueStore>, Arc<dyn ReservationStore>)> {
+    if ports.db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok((ports.queue.clone(), ports.reservations.clone()));
+    }
+    let jobs_db = adapters_db::connect_with(
+        &settings.database.url,
+        JOB_POOL_SIZE,
+        settings.database.timeouts(),
+    )
+    .await?;
+    let queue: Arc<dyn QueueStore> = match settings.queue.backend {
+        QueueBackend::Database => Arc::new(DbQueueStore {
+            db: jobs_db.clone(),
+        }),
+        QueueBackend::Redis => ports.queue.clone(),
+    };
+    let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore {
+        db: jobs_db,
+        seat_maps: ports.seat_maps.clone(),
+        hand_over: ports.hand_over,
+    });
+    Ok((queue, reservations))
+}
+
+/// The running jobs and the switch that stops them.
+struct Jobs {
+    stop: watch::Sender<bool>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts the queue admitter (which also records the pool's gauges) and the
+/// hold sweeper.
+async fn start_jobs(settings: &Settings, ports: &Ports, metrics: Metrics) -> anyhow::Result<Jobs> {
+    let (queue, reservations) = job_stores(settings, ports).await?;
+    let (stop, stopped) = watch::channel(false);
+    let admitter = Arc::new(AdmitQueues {
+        concerts: ports.concerts.clone(),
+        queue,
+        clock: ports.clock.clone(),
+        policy: queue_policy(settings),
+        rng: Arc::new(OsRandom),
+    });
+    let sweeper = Arc::new(SweepHolds {
+        reservations,
+        clock: ports.clock.clone(),
+        batch: 500,
+    });
+    let pool_db = ports.db.clone();
+    let handles = vec![
+        spawn_job(
+            Job::new("queue-admitter", settings.queue.admit_interval_ms),
+            stopped.clone(),
+            move || {
+                let (admitter, metrics) = (admitter.clone(), metrics.clone());
+                let (open, idle) = adapters_db::pool_connections(&pool_db);
+                metrics.observe_pool(PoolStats { open, idle });
+                async move {
+                    let report = admitter.tick().await?;
+                    metrics.observe_admission(&report);
+                    Ok(report.admitted)
+                }
+            },
+        ),
+        spawn_job(
+            Job::new("hold-sweeper", settings.reservation.sweep_interval_ms),
+            stopped,
+            move || {
+                let sweeper = sweeper.clone();
+                async move { sweeper.tick().await }
+            },
+        ),
+    ];
+    Ok(Jobs { stop, handles })
+}
+
+/// Binds the listener and starts the HTTP server on it; returns the bound port.
+fn serve_http(settings: &Settings, state: web::Data<AppState>) -> anyhow::Result<(u16, Server)> {
+    let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+    let port = listener.local_addr()?.port();
+    let origins = settings.cors.allowed_origins.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(adapters_http::cors(&origins))
+            .configure(adapters_http::configure(state.clone()))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    Ok((port, server))
+}
+
+impl Application {
+    /// Connects and migrates, opens the stores, wires the use cases, starts
+    /// the jobs and the server, in that order.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = run_migrations(&settings).await?;
+        let jwt_secret = signing_secret(&settings, &db).await?;
+        let ports = open_stores(&settings, &db)?;
         if settings.demo.seed {
             seed_demo_catalogue(
                 &db,
-                concerts.as_ref(),
+                ports.concerts.as_ref(),
                 settings.reservation.max_tickets_per_user,
-                clock.now(),
+                ports.clock.now(),
             )
             .await?;
         }
-
-        let state = web::Data::new(AppState {
-            register_user: RegisterUser {
-                users: users.clone(),
-                hasher: hasher.clone(),
-                clock: clock.clone(),
-            },
-            log_in: LogIn {
-                users: users.clone(),
-                hasher,
-                attempts: Arc::new(DbLoginAttempts { db: db.clone() }),
-                tokens: tokens.clone(),
-                clock: clock.clone(),
-                throttle: LoginThrottle::default(),
-            },
-            authenticate: Authenticate {
-                tokens,
-                users: users.clone(),
-                clock: clock.clone(),
-                known: KnownUsers::default(),
-            },
-            create_concert: CreateConcert {
-                concerts: concerts.clone(),
-                admin: admin.clone(),
-                clock: clock.clone(),
-                default_max_tickets_per_user: settings.reservation.max_tickets_per_user,
-            },
-            list_concerts: ListConcerts {
-                concerts: concerts.clone(),
-            },
-            list_schedules: ListSchedules {
-                concerts: concerts.clone(),
-                clock: clock.clone(),
-            },
-            join_queue: JoinQueue {
-                concerts: concerts.clone(),
-                queue: queue.clone(),
-                clock: clock.clone(),
-                policy: queue_policy,
-                prequeue_window,
-            },
-            view_queue_token: ViewQueueToken {
-                concerts: concerts.clone(),
-                queue: queue.clone(),
-                clock: clock.clone(),
-                policy: queue_policy,
-            },
-            view_seat_map: ViewSeatMap {
-                concerts: concerts.clone(),
-                seats: seats.clone(),
-                guard: guard.clone(),
-                clock: clock.clone(),
-                waitlist: waitlist.clone(),
-            },
-            join_waitlist: JoinWaitlist {
-                concerts: concerts.clone(),
-                waitlist: waitlist.clone(),
-                clock: clock.clone(),
-            },
-            waitlist_entries: WaitlistEntries { waitlist },
-            hold_seat: HoldSeat {
-                concerts: concerts.clone(),
-                seats,
-                reservations: reservations.clone(),
-                guard: guard.clone(),
-                clock: clock.clone(),
-                policy: HoldPolicy {
-                    hold_ttl: chrono::Duration::seconds(settings.reservation.hold_ttl_secs as i64),
-                    max_holds_per_user: settings.reservation.max_holds_per_user,
-                },
-            },
-            view_reservations: ViewReservations {
-                reservations: reservations.clone(),
-                clock: clock.clone(),
-            },
-            cancel_reservation: CancelReservation {
-                reservations: reservations.clone(),
-                clock: clock.clone(),
-            },
-            view_points: ViewPoints {
-                points: points.clone(),
-            },
-            charge_points: ChargePoints {
-                points: points.clone(),
-                clock: clock.clone(),
-                retry: RetryPolicy::default(),
-            },
-            pay_reservation: PayReservation {
-                reservations: reservations.clone(),
-                points: points.clone(),
-                payments: payments.clone(),
-                queue: queue.clone(),
-                guard,
-                clock: clock.clone(),
-                retry: RetryPolicy::default(),
-                policy: PaymentPolicy {
-                    max_items: settings.reservation.max_holds_per_user,
-                },
-            },
-            view_payment: ViewPayment {
-                payments: payments.clone(),
-            },
-            refund_payment: RefundPayment {
-                payments,
-                points,
-                concerts: concerts.clone(),
-                clock: clock.clone(),
-                retry: RetryPolicy::default(),
-                policy: RefundPolicy {
-                    cutoff: chrono::Duration::seconds(
-                        settings.reservation.refund_cutoff_secs as i64,
-                    ),
-                },
-            },
-            idempotency: Idempotency {
-                store: Arc::new(DbIdempotencyStore {
-                    db: db.clone(),
-                    takeover_after: chrono::Duration::seconds(
-                        settings.idempotency.takeover_after_secs as i64,
-                    ),
-                }),
-                clock: clock.clone(),
-            },
-            control_queue: ControlQueue {
-                concerts: concerts.clone(),
-                queue: queue.clone(),
-                clock: clock.clone(),
-                policy: queue_policy,
-                admin: admin.clone(),
-            },
-            view_sales: ViewSales {
-                concerts: concerts.clone(),
-                queue: queue.clone(),
-                sales: Arc::new(DbSalesReport { db: db.clone() }),
-                clock: clock.clone(),
-                policy: queue_policy,
-                admin: admin.clone(),
-            },
-            admin: admin.clone(),
-            readiness: Arc::new(StoresReadiness { db, redis }),
-            metrics: Metrics::new(),
-            timeouts: HttpLimits {
-                request_timeout: Duration::from_millis(settings.server.request_timeout_ms),
-                body_timeout: Duration::from_millis(settings.server.body_timeout_ms),
-            },
-            limits: rate_limits(&settings.limits)?,
-        });
-
-        // On PostgreSQL the background jobs get a small pool of their own, so
-        // that admission and sweeping keep going when a rush saturates the
-        // request pool. (SQLite keeps its single connection: one writer.)
-        let (queue, reservations) = if on_postgres {
-            let jobs_db = adapters_db::connect_with(
-                &settings.database.url,
-                JOB_POOL_SIZE,
-                settings.database.timeouts(),
-            )
-            .await?;
-            let queue: Arc<dyn QueueStore> = match settings.queue.backend {
-                QueueBackend::Database => Arc::new(DbQueueStore {
-                    db: jobs_db.clone(),
-                }),
-                QueueBackend::Redis => queue,
-            };
-            let reservations: Arc<dyn ReservationStore> = Arc::new(DbReservationStore {
-                db: jobs_db,
-                seat_maps,
-                hand_over,
-            });
-            (queue, reservations)
-        } else {
-            (queue, reservations)
-        };
-        let (stop_jobs, stopped) = watch::channel(false);
-        let admitter = Arc::new(AdmitQueues {
-            concerts,
-            queue,
-            clock: clock.clone(),
-            policy: queue_policy,
-            rng: Arc::new(OsRandom),
-        });
-        let metrics = state.metrics.clone();
-        let sweeper = Arc::new(SweepHolds {
-            reservations,
-            clock,
-            batch: 500,
-        });
-        let jobs = vec![
-            spawn_job(
-                Job::new("queue-admitter", settings.queue.admit_interval_ms),
-                stopped.clone(),
-                move || {
-                    let (admitter, metrics) = (admitter.clone(), metrics.clone());
-                    let (open, idle) = adapters_db::pool_connections(&pool_db);
-                    metrics.observe_pool(PoolStats { open, idle });
-                    async move {
-                        let report = admitter.tick().await?;
-                        metrics.observe_admission(&report);
-                        Ok(report.admitted)
-                    }
-                },
-            ),
-            spawn_job(
-                Job::new("hold-sweeper", settings.reservation.sweep_interval_ms),
-                stopped,
-                move || {
-                    let sweeper = sweeper.clone();
-                    async move { sweeper.tick().await }
-                },
-            ),
-        ];
-
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
-        let port = listener.local_addr()?.port();
-        let origins = settings.cors.allowed_origins.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(adapters_http::cors(&origins))
-                .configure(adapters_http::configure(state.clone()))
-        })
-        .listen(listener)?
-        .shutdown_timeout(30)
-        .run();
+        let state = web::Data::new(wire_use_cases(&settings, &ports, &jwt_secret)?);
+        let jobs = start_jobs(&settings, &ports, state.metrics.clone()).await?;
+        let (port, server) = serve_http(&settings, state)?;
         Ok(Self {
             port,
             server,
-            stop_jobs,
-            jobs,
+            stop_jobs: jobs.stop,
+            jobs: jobs.handles,
         })
     }
 
