@@ -25,7 +25,6 @@ pub use deadline::HttpLimits;
 pub use error::ApiError;
 pub use limits::{Limiter, RateLimits, TrustedProxy};
 pub use metrics::{Metrics, PoolStats};
-pub use openapi::ApiDoc;
 pub use routes::configure;
 pub use security::{Argon2Hasher, JwtAccessTokens};
 pub use state::{AppState, Readiness};
