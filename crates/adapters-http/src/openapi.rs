@@ -151,3 +151,59 @@ mod snapshot {
         );
     }
 }
+
+#[cfg(test)]
+mod problem_bodies {
+    use serde_json::{json, Value};
+    use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
+    use utoipa::openapi::{Content, OpenApi, Paths, Response};
+    use utoipa::Modify;
+
+    use super::ErrorsAreProblems;
+
+    fn responses_after_modify(operation: Operation) -> Value {
+        let mut openapi = OpenApi::new(
+            utoipa::openapi::Info::new("t", "1"),
+            Paths::builder().path("/x", PathItem::new(HttpMethod::Get, operation)),
+        );
+        ErrorsAreProblems.modify(&mut openapi);
+        serde_json::to_value(&openapi.paths.paths["/x"].get.as_ref().unwrap().responses).unwrap()
+    }
+
+    /// An error answer declared by status and description gets the problem
+    /// body; a success, or an error whose body the handler declared, is left
+    /// as declared.
+    #[test]
+    fn only_bare_error_answers_get_the_problem_body() {
+        let mut operation = Operation::new();
+        operation
+            .responses
+            .responses
+            .insert("200".into(), Response::new("ok").into());
+        operation
+            .responses
+            .responses
+            .insert("404".into(), Response::new("NOT_FOUND").into());
+        let mut own = Response::new("TEXT");
+        own.content.insert(
+            "text/plain".into(),
+            Content::new(None::<utoipa::openapi::Schema>),
+        );
+        operation
+            .responses
+            .responses
+            .insert("503".into(), own.into());
+
+        let problem = json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
+        let responses = responses_after_modify(operation);
+        assert_eq!(responses["200"], json!({"description": "ok"}));
+        assert_eq!(
+            responses["404"],
+            json!({"description": "NOT_FOUND", "content": problem})
+        );
+        assert_eq!(
+            responses["503"],
+            json!({"description": "TEXT", "content": {"text/plain": {}}})
+        );
+    }
+}
