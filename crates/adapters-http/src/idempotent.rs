@@ -1,4 +1,7 @@
 //! `Idempotency-Key` on the money endpoints: a repeat gets the first answer.
+//!
+//! Wholly HTTP: the store port keeps an opaque answer (`outcome` + body); here
+//! `outcome` is the HTTP status, and which answers are final is decided here.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -6,13 +9,71 @@ use std::sync::Arc;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use domain::idempotency::{IdempotencyReceipt, IdempotencyStart, StoredResponse};
-use domain::{DomainError, UserId};
+use domain::idempotency::{
+    IdempotencyClaim, IdempotencyKey, IdempotencyReceipt, IdempotencyScope, IdempotencyStart,
+    StoredAnswer,
+};
+use domain::ports::{Clock, IdempotencyStore};
+use domain::{DomainError, StoreError, UserId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::problem_response;
 use crate::{ApiError, AppState};
+
+/// The store behind `Idempotency-Key`: claim a key, keep a run's answer for
+/// repeats. A success that moved money is kept by the store inside the money
+/// transaction (the claim travels as an `IdempotencyReceipt`); `finish` keeps
+/// every other answer afterwards.
+pub struct Idempotency {
+    pub store: Arc<dyn IdempotencyStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Idempotency {
+    /// Claims `key` for this request, or says what to answer instead.
+    async fn start(
+        &self,
+        user_id: UserId,
+        endpoint: &'static str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<IdempotencyStart, DomainError> {
+        let scope = IdempotencyScope {
+            user_id,
+            endpoint,
+            key: IdempotencyKey::parse(key)?,
+        };
+        self.store
+            .start(&scope, request_hash, self.clock.now())
+            .await
+    }
+
+    /// Keeps the answer of a request that ran to a definite outcome without
+    /// moving money (a crash before this only means the retry runs again). A
+    /// server failure (5xx) or a transient conflict releases the key instead,
+    /// so that the retry runs again rather than replaying a non-final failure.
+    async fn finish(
+        &self,
+        claim: &IdempotencyClaim,
+        status: StatusCode,
+        body: String,
+        transient: bool,
+    ) {
+        let result = if transient || status.is_server_error() {
+            self.store.release(claim).await
+        } else {
+            let answer = StoredAnswer {
+                outcome: status.as_u16(),
+                body,
+            };
+            self.store.complete(claim, &answer).await
+        };
+        if let Err(error) = result {
+            tracing::warn!(error = %crate::error::Chain(&error), "idempotency record could not be finished");
+        }
+    }
+}
 
 /// Runs `run` at most once per (user, endpoint, key), answering repeats from
 /// the stored response. Without a key it simply runs.
@@ -38,9 +99,9 @@ where
     F: FnOnce(Option<IdempotencyReceipt<T>>) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    let render: Arc<dyn Fn(&T) -> StoredResponse + Send + Sync> =
-        Arc::new(move |value: &T| StoredResponse {
-            status: success.as_u16(),
+    let render: Arc<dyn Fn(&T) -> StoredAnswer + Send + Sync> =
+        Arc::new(move |value: &T| StoredAnswer {
+            outcome: success.as_u16(),
             // Plain DTOs of numbers and strings: serialising cannot fail.
             body: serde_json::to_string(&present(value)).unwrap_or_default(),
         });
@@ -55,6 +116,8 @@ where
         .await?
     {
         IdempotencyStart::Replay(stored) => return Ok(replay(&stored)),
+        IdempotencyStart::Reused => return Err(ApiError::IdempotencyKeyReused),
+        IdempotencyStart::InFlight => return Err(ApiError::IdempotencyKeyInFlight),
         IdempotencyStart::Started(claim) => claim,
     };
     let receipt = IdempotencyReceipt::new(&claim, render.clone());
@@ -62,15 +125,17 @@ where
         // Already kept with the money, in the same transaction.
         Ok(value) => Ok(replay(&render(&value))),
         // The claim was taken over: the run that holds it answers for the key.
-        Err(error @ ApiError::Domain(DomainError::IdempotencyKeyInFlight)) => Err(error),
+        Err(ApiError::Domain(DomainError::Store(StoreError::ClaimTakenOver))) => {
+            Err(ApiError::IdempotencyKeyInFlight)
+        }
         Err(error) => {
             // A lost race is not an answer to keep: the retry should run again.
-            let transient = matches!(error, ApiError::Domain(DomainError::ConcurrentModification));
-            let stored = StoredResponse {
-                status: error.status_code().as_u16(),
-                body: serde_json::to_string(&error.problem()).unwrap_or_default(),
-            };
-            state.idempotency.finish(&claim, stored, transient).await;
+            let transient = matches!(&error, ApiError::Domain(e) if e.is_conflict());
+            let body = serde_json::to_string(&error.problem()).unwrap_or_default();
+            state
+                .idempotency
+                .finish(&claim, error.status_code(), body, transient)
+                .await;
             Err(error)
         }
     }
@@ -88,8 +153,8 @@ fn request_hash(req: &HttpRequest, body: &serde_json::Value) -> String {
     hex::encode(hasher.finalize())
 }
 
-fn replay(stored: &StoredResponse) -> HttpResponse {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+fn replay(stored: &StoredAnswer) -> HttpResponse {
+    let status = StatusCode::from_u16(stored.outcome).unwrap_or(StatusCode::OK);
     if status.is_success() {
         return HttpResponse::build(status)
             .content_type("application/json")

@@ -1,10 +1,16 @@
 use thiserror::Error;
 
+use crate::reservation::ReservationStatus;
+use crate::waitlist::WaitlistStatus;
+
+/// Any error a store's driver reports, kept whole as the cause.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong in the domain, in domain words.
 ///
-/// Ports return this type too: adapters translate their own failures into it
-/// (a lost connection becomes [`DomainError::Unavailable`]).
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+/// Ports return this type too: their own failures arrive as
+/// [`DomainError::Store`], with the driver's error kept as the cause.
+#[derive(Debug, Error, PartialEq, Eq)]
 pub enum DomainError {
     /// Malformed or out-of-range input; the message is for the client.
     #[error("{0}")]
@@ -21,15 +27,9 @@ pub enum DomainError {
         /// Seconds until the oldest counted failure leaves the window.
         retry_after_secs: u64,
     },
-    /// No valid access token.
-    #[error("a valid access token is required")]
-    Unauthenticated,
     /// Authenticated but not allowed; the message says why.
     #[error("{0}")]
     Forbidden(String),
-    /// The admin key is missing, wrong or not configured.
-    #[error("admin key is missing or wrong")]
-    AdminKeyInvalid,
     /// No such thing, or not the caller's; names what.
     #[error("{0} not found")]
     NotFound(String),
@@ -39,9 +39,12 @@ pub enum DomainError {
     /// The queue token is still waiting.
     #[error("queue token is still waiting to be admitted")]
     QueueTokenNotActive,
-    /// The seat (by number) is held or sold.
-    #[error("seat {0} is not available")]
-    SeatUnavailable(i64),
+    /// The seat is held or sold.
+    #[error("seat {seat_number} is not available")]
+    SeatUnavailable {
+        /// The seat's number within its schedule (what the client asked for).
+        seat_number: u32,
+    },
     /// The user already holds the most seats allowed.
     #[error("at most {limit} seats may be held at once")]
     HoldLimitExceeded {
@@ -53,13 +56,13 @@ pub enum DomainError {
     ScheduleClosed,
     /// Only HELD reservations can be cancelled; carries the status.
     #[error("reservation is {0} and cannot be cancelled")]
-    ReservationNotCancellable(String),
+    ReservationNotCancellable(ReservationStatus),
     /// The hold expired before payment.
     #[error("reservation hold has expired")]
     ReservationExpired,
     /// The reservation is paid or cancelled; carries the status.
     #[error("reservation is {0} and cannot be paid")]
-    ReservationNotPayable(String),
+    ReservationNotPayable(ReservationStatus),
     /// The balance does not cover the price.
     #[error("balance {available} is less than the price {needed}")]
     InsufficientBalance {
@@ -74,15 +77,6 @@ pub enum DomainError {
         /// The cap.
         limit: i64,
     },
-    /// An optimistic version check failed; the caller may retry.
-    #[error("the resource changed concurrently; retry")]
-    ConcurrentModification,
-    /// The idempotency key came with a different request.
-    #[error("idempotency key was used with a different request")]
-    IdempotencyKeyReused,
-    /// The first request with this idempotency key is still running.
-    #[error("a request with this idempotency key is still in progress")]
-    IdempotencyKeyInFlight,
     /// The concert's sale (or its pre-queue window) has not opened yet.
     #[error("the sale has not opened yet; joining starts before the opening")]
     SaleNotOpen,
@@ -92,12 +86,6 @@ pub enum DomainError {
         /// The concert's maxTicketsPerUser.
         limit: u32,
     },
-    /// A store does not answer; carries the cause.
-    #[error("a dependency is unavailable: {0}")]
-    Unavailable(String),
-    /// A bug or an impossible state; carries the cause.
-    #[error("internal error: {0}")]
-    Internal(String),
     /// The payment was refunded before.
     #[error("the payment is already refunded")]
     AlreadyRefunded,
@@ -109,7 +97,13 @@ pub enum DomainError {
     SeatsAvailable,
     /// The waiting-list entry is no longer WAITING; carries its status.
     #[error("the waiting-list entry is {0}, not WAITING")]
-    WaitlistEntryClosed(String),
+    WaitlistEntryClosed(WaitlistStatus),
+    /// A sum of money left the range of `i64`: a bug or corrupt data.
+    #[error("amount overflow: {0}")]
+    AmountOverflow(&'static str),
+    /// A port's own failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl DomainError {
@@ -122,4 +116,105 @@ impl DomainError {
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }
+
+    /// True for a lost optimistic race ([`StoreError::Conflict`]): retryable.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Store(StoreError::Conflict))
+    }
 }
+
+/// What a port's adapter reports about itself, the cause kept for the log.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store does not answer (connection, timeout, overload); retry later.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// An optimistic version check or a serialization race was lost; the
+    /// caller may retry.
+    #[error("the resource changed concurrently; retry")]
+    Conflict,
+    /// The idempotency claim a change carried was taken over by another run,
+    /// so the change was not applied.
+    #[error("the idempotency claim was taken over by another run")]
+    ClaimTakenOver,
+    /// A bug, corrupt data or an impossible state.
+    #[error("internal store error")]
+    Internal(#[source] BoxError),
+}
+
+impl StoreError {
+    /// The store does not answer; `cause` says why.
+    pub fn unavailable(cause: impl Into<BoxError>) -> Self {
+        Self::Unavailable(cause.into())
+    }
+
+    /// A bug or corrupt data; `cause` says what.
+    pub fn internal(cause: impl Into<BoxError>) -> Self {
+        Self::Internal(cause.into())
+    }
+}
+
+/// Two store errors are equal when they are of one kind and their causes
+/// read the same (causes are not comparable otherwise); tests compare results.
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Unavailable(a), Self::Unavailable(b))
+            | (Self::Internal(a), Self::Internal(b)) => a.to_string() == b.to_string(),
+            (Self::Conflict, Self::Conflict) | (Self::ClaimTakenOver, Self::ClaimTakenOver) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for StoreError {}
+
+/// A stored status or kind that this build does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown {kind} {value:?}")]
+pub struct UnknownStatus {
+    /// Which enumeration (e.g. "reservation status").
+    pub kind: &'static str,
+    /// The text that was read.
+    pub value: String,
+}
+
+impl From<UnknownStatus> for StoreError {
+    fn from(err: UnknownStatus) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}
+
+impl From<UnknownStatus> for DomainError {
+    fn from(err: UnknownStatus) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+/// `FromStr` for a status enum whose variants are spelled by `as_str`.
+macro_rules! parse_by_name {
+    ($ty:ty, $kind:literal, [$($variant:ident),+ $(,)?]) => {
+        impl std::str::FromStr for $ty {
+            type Err = $crate::error::UnknownStatus;
+
+            fn from_str(stored: &str) -> Result<Self, Self::Err> {
+                $(
+                    if stored == <$ty>::$variant.as_str() {
+                        return Ok(<$ty>::$variant);
+                    }
+                )+
+                Err($crate::error::UnknownStatus {
+                    kind: $kind,
+                    value: stored.to_owned(),
+                })
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use parse_by_name;
