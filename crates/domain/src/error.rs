@@ -218,3 +218,73 @@ macro_rules! parse_by_name {
     };
 }
 pub(crate) use parse_by_name;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::points::PointEntryKind;
+    use crate::queue::QueueStatus;
+    use crate::seat::SeatStatus;
+
+    /// Every variant reads back from its own spelling; anything else is refused.
+    fn round_trips<T>(all: &[T])
+    where
+        T: std::str::FromStr<Err = UnknownStatus> + std::fmt::Display + PartialEq + std::fmt::Debug,
+    {
+        for status in all {
+            assert_eq!(status.to_string().parse::<T>().as_ref(), Ok(status));
+        }
+        assert!("held".parse::<T>().is_err());
+        assert!("".parse::<T>().is_err());
+    }
+
+    #[test]
+    fn statuses_parse_without_fallbacks() {
+        use ReservationStatus::*;
+        round_trips(&[Held, Confirmed, Expired, Cancelled, Refunded]);
+        round_trips(&[SeatStatus::Available, SeatStatus::Held, SeatStatus::Sold]);
+        round_trips(&[
+            QueueStatus::PreQueue,
+            QueueStatus::Waiting,
+            QueueStatus::Active,
+            QueueStatus::Expired,
+        ]);
+        round_trips(&[
+            PointEntryKind::Charge,
+            PointEntryKind::Payment,
+            PointEntryKind::Refund,
+        ]);
+        round_trips(&[
+            WaitlistStatus::Waiting,
+            WaitlistStatus::Offered,
+            WaitlistStatus::Fulfilled,
+            WaitlistStatus::Lapsed,
+            WaitlistStatus::Left,
+        ]);
+    }
+
+    #[test]
+    fn a_store_error_keeps_its_cause() {
+        let err: DomainError = StoreError::unavailable(std::io::Error::other("reset")).into();
+        assert_eq!(err.to_string(), "a dependency is unavailable");
+        assert_eq!(
+            err.source().map(ToString::to_string).as_deref(),
+            Some("reset")
+        );
+        let unknown: DomainError = UnknownStatus {
+            kind: "seat status",
+            value: "GONE".into(),
+        }
+        .into();
+        assert!(matches!(
+            unknown,
+            DomainError::Store(StoreError::Internal(_))
+        ));
+        assert_eq!(
+            unknown.source().map(ToString::to_string).as_deref(),
+            Some("unknown seat status \"GONE\"")
+        );
+    }
+}
