@@ -143,7 +143,7 @@ fn ticket(
     let expires_at = token.expires_at_ms.map(from_ms);
     let status = match token.status.parse()? {
         // The ACTIVE window ended: expired, swept or not.
-        QueueStatus::Active if !expires_at.is_some_and(|at| at > now) => QueueStatus::Expired,
+        QueueStatus::Active if expires_at.is_none_or(|at| at <= now) => QueueStatus::Expired,
         status => status,
     };
     let (position, admission_rate) = match (status, state) {

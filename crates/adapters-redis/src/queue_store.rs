@@ -87,7 +87,7 @@ impl RedisQueueStore {
             .and_then(DateTime::from_timestamp_millis);
         let status = match status.parse()? {
             // The ACTIVE window ended: expired, swept or not.
-            QueueStatus::Active if !expires_at.is_some_and(|at| at > now) => QueueStatus::Expired,
+            QueueStatus::Active if expires_at.is_none_or(|at| at <= now) => QueueStatus::Expired,
             status => status,
         };
         let waiting = status == QueueStatus::Waiting;
