@@ -230,3 +230,63 @@ impl std::fmt::Display for Chain<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io(what: &str) -> std::io::Error {
+        std::io::Error::other(what.to_owned())
+    }
+
+    #[test]
+    fn each_layer_maps_to_its_status_and_code() {
+        let cases: [(ApiError, u16, &str); 7] = [
+            (AppError::Unauthenticated.into(), 401, "UNAUTHENTICATED"),
+            (AppError::AdminKeyInvalid.into(), 403, "ADMIN_KEY_INVALID"),
+            (
+                ApiError::IdempotencyKeyReused,
+                422,
+                "IDEMPOTENCY_KEY_REUSED",
+            ),
+            (
+                DomainError::from(StoreError::ClaimTakenOver).into(),
+                409,
+                "IDEMPOTENCY_KEY_IN_FLIGHT",
+            ),
+            (
+                DomainError::from(StoreError::Conflict).into(),
+                409,
+                "CONCURRENT_MODIFICATION",
+            ),
+            (
+                DomainError::from(StoreError::unavailable(io("reset"))).into(),
+                503,
+                "SERVICE_UNAVAILABLE",
+            ),
+            (
+                DomainError::from(StoreError::internal(io("bad row"))).into(),
+                500,
+                "INTERNAL_ERROR",
+            ),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!((error.status_code().as_u16(), error.code()), (status, code));
+        }
+    }
+
+    #[test]
+    fn the_cause_reaches_the_log_not_the_client() {
+        let error = ApiError::from(DomainError::from(StoreError::unavailable(io(
+            "connection reset by peer",
+        ))));
+        assert_eq!(
+            Chain(&error).to_string(),
+            "a dependency is unavailable: connection reset by peer"
+        );
+        assert_eq!(
+            error.problem().detail,
+            "a dependency is unavailable; retry shortly"
+        );
+    }
+}
