@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(
             err,
             DomainError::BalanceLimitExceeded {
-                limit: 1_000_000_000
+                limit: Won::new(1_000_000_000).unwrap()
             }
         );
     }

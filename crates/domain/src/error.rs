@@ -2,6 +2,7 @@ use thiserror::Error;
 
 use crate::reservation::ReservationStatus;
 use crate::waitlist::WaitlistStatus;
+use crate::Won;
 
 /// Any error a store's driver reports, kept whole as the cause.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -67,15 +68,15 @@ pub enum DomainError {
     #[error("balance {available} is less than the price {needed}")]
     InsufficientBalance {
         /// The price.
-        needed: i64,
+        needed: Won,
         /// The balance.
-        available: i64,
+        available: Won,
     },
     /// A charge would take the balance past the cap.
     #[error("balance would exceed {limit}")]
     BalanceLimitExceeded {
         /// The cap.
-        limit: i64,
+        limit: Won,
     },
     /// The concert's sale (or its pre-queue window) has not opened yet.
     #[error("the sale has not opened yet; joining starts before the opening")]

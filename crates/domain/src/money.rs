@@ -71,6 +71,12 @@ impl Won {
     }
 }
 
+impl std::fmt::Display for Won {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// A signed change of a balance: positive for charges and refunds, negative
 /// for payments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

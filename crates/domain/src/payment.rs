@@ -298,8 +298,8 @@ pub(crate) mod tests {
                 "NOT_PAYABLE" => matches!(err, DomainError::ReservationNotPayable(_)),
                 _ => {
                     err == DomainError::InsufficientBalance {
-                        needed: 60_001,
-                        available: 60_000,
+                        needed: Won::new(60_001).unwrap(),
+                        available: Won::new(60_000).unwrap(),
                     }
                 }
             };

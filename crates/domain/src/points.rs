@@ -24,9 +24,7 @@ impl Balance {
     pub fn after_charge(&self, amount: Won) -> Result<Won, DomainError> {
         match self.amount.checked_add(amount) {
             Some(total) if total <= MAX_BALANCE => Ok(total),
-            _ => Err(DomainError::BalanceLimitExceeded {
-                limit: MAX_BALANCE.value(),
-            }),
+            _ => Err(DomainError::BalanceLimitExceeded { limit: MAX_BALANCE }),
         }
     }
 
@@ -43,8 +41,8 @@ impl Balance {
         match self.amount.checked_sub(price) {
             Some(rest) => Ok(rest),
             None => Err(DomainError::InsufficientBalance {
-                needed: price.value(),
-                available: self.amount.value(),
+                needed: price,
+                available: self.amount,
             }),
         }
     }
@@ -128,9 +126,7 @@ mod tests {
         );
         assert_eq!(
             balance(999_999_999).after_charge(Won::new(2).unwrap()),
-            Err(DomainError::BalanceLimitExceeded {
-                limit: 1_000_000_000
-            })
+            Err(DomainError::BalanceLimitExceeded { limit: MAX_BALANCE })
         );
         assert!(balance(i64::MAX)
             .after_charge(Won::new(1).unwrap())
@@ -146,8 +142,8 @@ mod tests {
         assert_eq!(
             balance(99).after_debit(Won::new(100).unwrap()),
             Err(DomainError::InsufficientBalance {
-                needed: 100,
-                available: 99
+                needed: Won::new(100).unwrap(),
+                available: Won::new(99).unwrap(),
             })
         );
     }
