@@ -70,7 +70,8 @@ impl Idempotency {
             self.store.complete(claim, &answer).await
         };
         if let Err(error) = result {
-            tracing::warn!(error = %crate::error::Chain(&error), "idempotency record could not be finished");
+            let error = crate::error::Chain(&error);
+            tracing::warn!(%error, "idempotency record could not be finished");
         }
     }
 }
@@ -168,4 +169,54 @@ fn replay(stored: &StoredAnswer) -> HttpResponse {
             .insert(header::RETRY_AFTER, HeaderValue::from(1));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ports::{MockClock, MockIdempotencyStore};
+
+    fn service(store: MockIdempotencyStore) -> Idempotency {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(chrono::Utc::now);
+        Idempotency {
+            store: Arc::new(store),
+            clock: Arc::new(clock),
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_key_is_refused_before_the_store() {
+        let err = service(MockIdempotencyStore::new())
+            .start(UserId(1), "charge", "has space", "h")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Validation(_)));
+    }
+
+    #[tokio::test]
+    async fn server_failures_release_definite_answers_complete() {
+        let mut store = MockIdempotencyStore::new();
+        store.expect_release().times(2).returning(|_| Ok(()));
+        store
+            .expect_complete()
+            .times(1)
+            .withf(|_, answer| answer.outcome == 409 && answer.body == "{}")
+            .returning(|_, _| Ok(()));
+        let idempotency = service(store);
+        let claim = IdempotencyClaim {
+            scope: IdempotencyScope {
+                user_id: UserId(1),
+                endpoint: "payment",
+                key: IdempotencyKey::parse("k").unwrap(),
+            },
+            fence: 1,
+        };
+        let finish =
+            |status, transient| idempotency.finish(&claim, status, "{}".to_owned(), transient);
+        finish(StatusCode::SERVICE_UNAVAILABLE, false).await;
+        // A lost race releases even though 409 is otherwise a final answer.
+        finish(StatusCode::CONFLICT, true).await;
+        finish(StatusCode::CONFLICT, false).await;
+    }
 }
