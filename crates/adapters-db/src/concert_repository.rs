@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::concert::{Concert, CreatedConcert, NewConcert, Schedule, ScheduleAvailability};
 use domain::ports::ConcertRepository;
-use domain::{ConcertId, DomainError, Page, PageRequest, ScheduleId, Won};
+use domain::{ConcertId, DomainError, Page, PageRequest, ScheduleId, StoreError, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -47,15 +47,17 @@ impl From<concert::Model> for Concert {
     }
 }
 
-impl From<schedule::Model> for Schedule {
-    fn from(m: schedule::Model) -> Self {
-        Schedule {
+impl TryFrom<schedule::Model> for Schedule {
+    type Error = StoreError;
+
+    fn try_from(m: schedule::Model) -> Result<Self, StoreError> {
+        Ok(Schedule {
             id: ScheduleId(m.id),
             concert_id: ConcertId(m.concert_id),
             starts_at: from_ms(m.starts_at_ms),
-            price: Won(m.price),
+            price: Won::new(m.price)?,
             seat_count: m.seat_count as u32,
-        }
+        })
     }
 }
 
@@ -110,7 +112,7 @@ impl ConcertRepository for DbConcertRepository {
             let created = schedule::ActiveModel {
                 concert_id: Set(concert.id),
                 starts_at_ms: Set(to_ms(s.starts_at)),
-                price: Set(s.price.0),
+                price: Set(s.price.value()),
                 seat_count: Set(s.seat_count as i32),
                 ..Default::default()
             }
@@ -120,7 +122,7 @@ impl ConcertRepository for DbConcertRepository {
             let seats = (1..=s.seat_count as i32).map(|number| seat::ActiveModel {
                 schedule_id: Set(created.id),
                 seat_number: Set(number),
-                price: Set(s.price.0),
+                price: Set(s.price.value()),
                 status: Set("AVAILABLE".into()),
                 hold_expires_at_ms: Set(None),
                 version: Set(0),
@@ -130,7 +132,7 @@ impl ConcertRepository for DbConcertRepository {
                 .exec(&txn)
                 .await
                 .map_err(db_err)?;
-            schedules.push(created.into());
+            schedules.push(created.try_into()?);
         }
         txn.commit().await.map_err(db_err)?;
         Ok(CreatedConcert {
@@ -218,13 +220,15 @@ impl ConcertRepository for DbConcertRepository {
             .map_err(db_err)?
             .into_iter()
             .collect();
-        Ok(schedules
+        schedules
             .into_iter()
-            .map(|s| ScheduleAvailability {
-                available_seats: free.get(&s.id).copied().unwrap_or(0) as u32,
-                schedule: s.into(),
+            .map(|s| {
+                Ok(ScheduleAvailability {
+                    available_seats: free.get(&s.id).copied().unwrap_or(0) as u32,
+                    schedule: s.try_into()?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn find_schedule(&self, id: ScheduleId) -> Result<Option<Schedule>, DomainError> {
@@ -236,11 +240,12 @@ impl ConcertRepository for DbConcertRepository {
         {
             return Ok(Some(found.clone()));
         }
-        let found: Option<Schedule> = schedule::Entity::find_by_id(id.0)
+        let found = schedule::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
             .map_err(db_err)?
-            .map(Into::into);
+            .map(Schedule::try_from)
+            .transpose()?;
         if let Some(schedule) = &found {
             let mut cache = self.schedules.write().unwrap_or_else(|e| e.into_inner());
             cache.insert(id.0, schedule.clone());

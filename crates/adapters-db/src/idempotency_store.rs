@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::idempotency::{
-    IdempotencyClaim, IdempotencyReceipt, IdempotencyScope, IdempotencyStart, StoredResponse,
+    IdempotencyClaim, IdempotencyReceipt, IdempotencyScope, IdempotencyStart, StoredAnswer,
 };
 use domain::ports::IdempotencyStore;
-use domain::DomainError;
+use domain::{DomainError, StoreError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
@@ -49,17 +49,17 @@ fn unanswered_claim(scope: &IdempotencyScope, fence: i64) -> sea_orm::Condition 
 }
 
 /// Stores `response` on the claim if it is still unanswered and fenced by
-/// `fence`; [`DomainError::IdempotencyKeyInFlight`] otherwise (it was taken over).
+/// `fence`; [`StoreError::ClaimTakenOver`] otherwise.
 async fn answer_claim(
     db: &impl ConnectionTrait,
     scope: &IdempotencyScope,
     fence: i64,
-    response: &StoredResponse,
+    response: &StoredAnswer,
 ) -> Result<(), DomainError> {
     let answered = idempotency_key::Entity::update_many()
         .col_expr(
             idempotency_key::Column::ResponseStatus,
-            Expr::value(i32::from(response.status)),
+            Expr::value(i32::from(response.outcome)),
         )
         .col_expr(
             idempotency_key::Column::ResponseBody,
@@ -72,7 +72,7 @@ async fn answer_claim(
     if answered.rows_affected == 1 {
         Ok(())
     } else {
-        Err(DomainError::IdempotencyKeyInFlight)
+        Err(StoreError::ClaimTakenOver.into())
     }
 }
 
@@ -87,13 +87,7 @@ pub(crate) async fn complete_in_transaction<T>(
 ) -> Result<(), DomainError> {
     match receipt {
         Some(receipt) => {
-            answer_claim(
-                txn,
-                &receipt.scope,
-                receipt.fence,
-                &receipt.response(result),
-            )
-            .await
+            answer_claim(txn, &receipt.scope, receipt.fence, &receipt.answer(result)).await
         }
         None => Ok(()),
     }
@@ -142,14 +136,17 @@ impl IdempotencyStore for DbIdempotencyStore {
             .filter(by_scope(scope))
             .one(&self.db)
             .await
-            .map_err(db_err)?
-            .ok_or(DomainError::IdempotencyKeyInFlight)?;
+            .map_err(db_err)?;
+        // Deleted between our insert and our read: its run is still settling.
+        let Some(existing) = existing else {
+            return Ok(IdempotencyStart::InFlight);
+        };
         if existing.request_hash != request_hash {
-            return Err(DomainError::IdempotencyKeyReused);
+            return Ok(IdempotencyStart::Reused);
         }
         match (existing.response_status, existing.response_body) {
-            (Some(status), Some(body)) => Ok(IdempotencyStart::Replay(StoredResponse {
-                status: status as u16,
+            (Some(outcome), Some(body)) => Ok(IdempotencyStart::Replay(StoredAnswer {
+                outcome: u16::try_from(outcome).map_err(StoreError::internal)?,
                 body,
             })),
             _ if existing.created_at_ms <= now_ms - self.takeover_after.num_milliseconds() => {
@@ -166,21 +163,21 @@ impl IdempotencyStore for DbIdempotencyStore {
                 if taken.rows_affected == 1 {
                     Ok(started(now_ms))
                 } else {
-                    Err(DomainError::IdempotencyKeyInFlight)
+                    Ok(IdempotencyStart::InFlight)
                 }
             }
-            _ => Err(DomainError::IdempotencyKeyInFlight),
+            _ => Ok(IdempotencyStart::InFlight),
         }
     }
 
     async fn complete(
         &self,
         claim: &IdempotencyClaim,
-        response: &StoredResponse,
+        response: &StoredAnswer,
     ) -> Result<(), DomainError> {
         match answer_claim(&self.db, &claim.scope, claim.fence, response).await {
             // Taken over: the run that holds the key now answers for it.
-            Err(DomainError::IdempotencyKeyInFlight) => Ok(()),
+            Err(DomainError::Store(StoreError::ClaimTakenOver)) => Ok(()),
             other => other,
         }
     }

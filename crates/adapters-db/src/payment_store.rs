@@ -11,7 +11,8 @@ use domain::payment::refund::{Refund, RefundDecision};
 use domain::payment::{PaidItem, Payment, PaymentDecision, PaymentRecord};
 use domain::ports::PaymentStore;
 use domain::reservation::Reservation;
-use domain::{DomainError, PaymentId, UserId, Won};
+use domain::reservation::ReservationStatus;
+use domain::{DomainError, PaymentId, StoreError, UserId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -78,12 +79,13 @@ async fn sell(
         .one(db)
         .await
         .map_err(db_err)?
-        .map(Into::into);
+        .map(Reservation::try_from)
+        .transpose()?;
     Err(match current {
         Some(r) => r
             .ensure_payable(from_ms(paid_at_ms))
             .err()
-            .unwrap_or(DomainError::ConcurrentModification),
+            .unwrap_or(DomainError::Store(StoreError::Conflict)),
         None => DomainError::not_found(format!("reservation {}", item.reservation_id)),
     })
 }
@@ -113,8 +115,11 @@ async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Option<PaymentRecord
     Ok(Some(PaymentRecord {
         id: PaymentId(row.id),
         user_id: UserId(row.user_id),
-        reservations: rows.into_iter().map(Into::into).collect(),
-        amount: Won(row.amount),
+        reservations: rows
+            .into_iter()
+            .map(Reservation::try_from)
+            .collect::<Result<_, _>>()?,
+        amount: Won::new(row.amount)?,
         paid_at: from_ms(row.paid_at_ms),
         refunded_at: row.refunded_at_ms.map(from_ms),
     }))
@@ -140,7 +145,7 @@ impl PaymentStore for DbPaymentStore {
         }
         let paid_again = |e: sea_orm::DbErr| {
             if is_unique_violation(&e) {
-                DomainError::ReservationNotPayable("CONFIRMED".into())
+                DomainError::ReservationNotPayable(ReservationStatus::Confirmed)
             } else {
                 db_err(e)
             }
@@ -150,8 +155,8 @@ impl PaymentStore for DbPaymentStore {
         let created = payment::ActiveModel {
             reservation_id: Set(first.reservation_id.0),
             user_id: Set(d.debit.user_id.0),
-            amount: Set(d.amount.0),
-            balance_after: Set(balance.amount.0),
+            amount: Set(d.amount.value()),
+            balance_after: Set(balance.amount.value()),
             paid_at_ms: Set(paid_at_ms),
             refunded_at_ms: Set(None),
             ..Default::default()
@@ -238,7 +243,7 @@ impl PaymentStore for DbPaymentStore {
             )
             .await?;
             if freed.reservation_rows == 0 {
-                return Err(DomainError::ConcurrentModification);
+                return Err(DomainError::Store(StoreError::Conflict));
             }
         }
         let payment = load(&txn, d.payment_id.0)

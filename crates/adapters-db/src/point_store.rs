@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use domain::idempotency::IdempotencyReceipt;
-use domain::points::{Balance, BalanceChange, PointEntry, PointEntryKind};
+use domain::points::{Balance, BalanceChange, PointEntry};
 use domain::ports::PointStore;
-use domain::{DomainError, Page, PageRequest, UserId, Won};
+use domain::{DomainError, Page, PageRequest, PointChange, StoreError, UserId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -19,14 +19,6 @@ pub struct DbPointStore {
     pub db: DatabaseConnection,
 }
 
-fn entry_kind(stored: &str) -> PointEntryKind {
-    match stored {
-        "PAYMENT" => PointEntryKind::Payment,
-        "REFUND" => PointEntryKind::Refund,
-        _ => PointEntryKind::Charge,
-    }
-}
-
 /// Applies the change if the balance row still has the expected version, and
 /// writes its history entry; the caller owns the transaction.
 pub(crate) async fn apply_change(
@@ -34,7 +26,10 @@ pub(crate) async fn apply_change(
     change: &BalanceChange,
 ) -> Result<Balance, DomainError> {
     let updated = balance::Entity::update_many()
-        .col_expr(balance::Column::Balance, Expr::value(change.new_amount.0))
+        .col_expr(
+            balance::Column::Balance,
+            Expr::value(change.new_amount.value()),
+        )
         .col_expr(
             balance::Column::Version,
             Expr::value(change.expected_version + 1),
@@ -45,13 +40,13 @@ pub(crate) async fn apply_change(
         .await
         .map_err(db_err)?;
     if updated.rows_affected == 0 {
-        return Err(DomainError::ConcurrentModification);
+        return Err(DomainError::Store(StoreError::Conflict));
     }
     point_entry::Entity::insert(point_entry::ActiveModel {
         user_id: Set(change.user_id.0),
         kind: Set(change.kind.as_str().to_owned()),
-        amount: Set(change.delta.0),
-        balance_after: Set(change.new_amount.0),
+        amount: Set(change.delta.value()),
+        balance_after: Set(change.new_amount.value()),
         created_at_ms: Set(to_ms(change.at)),
         ..Default::default()
     })
@@ -72,18 +67,18 @@ impl PointStore for DbPointStore {
             .one(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(row.map_or(
-            Balance {
+        Ok(match row {
+            None => Balance {
                 user_id,
-                amount: Won(0),
+                amount: Won::ZERO,
                 version: 0,
             },
-            |b| Balance {
+            Some(b) => Balance {
                 user_id,
-                amount: Won(b.balance),
+                amount: Won::new(b.balance)?,
                 version: b.version,
             },
-        ))
+        })
     }
 
     async fn apply<'a>(
@@ -115,11 +110,13 @@ impl PointStore for DbPointStore {
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(Page::from_rows(rows, page, |m| m.id).map(|m| PointEntry {
-            kind: entry_kind(&m.kind),
-            amount: Won(m.amount),
-            balance_after: Won(m.balance_after),
-            created_at: from_ms(m.created_at_ms),
-        }))
+        Ok(Page::from_rows(rows, page, |m| m.id).try_map(|m| {
+            Ok::<_, StoreError>(PointEntry {
+                kind: m.kind.parse()?,
+                amount: PointChange::new(m.amount),
+                balance_after: Won::new(m.balance_after)?,
+                created_at: from_ms(m.created_at_ms),
+            })
+        })?)
     }
 }

@@ -32,7 +32,7 @@ use domain::queue::{
     draw_line_order, AdmissionRate, QueueControls, QueueControlsPatch, QueueCounts, QueueLine,
     QueueOverview, QueuePolicy, QueueStatus, QueueTicket, QueueToken,
 };
-use domain::{ConcertId, DomainError, UserId};
+use domain::{ConcertId, DomainError, StoreError, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     AccessMode, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
@@ -139,13 +139,12 @@ fn ticket(
     token: queue_token::Model,
     state: Option<&queue_state::Model>,
     now: DateTime<Utc>,
-) -> QueueTicket {
+) -> Result<QueueTicket, StoreError> {
     let expires_at = token.expires_at_ms.map(from_ms);
-    let status = match token.status.as_str() {
-        PREQUEUE => QueueStatus::PreQueue,
-        WAITING => QueueStatus::Waiting,
-        ACTIVE if expires_at.is_some_and(|at| at > now) => QueueStatus::Active,
-        _ => QueueStatus::Expired,
+    let status = match token.status.parse()? {
+        // The ACTIVE window ended: expired, swept or not.
+        QueueStatus::Active if expires_at.is_none_or(|at| at <= now) => QueueStatus::Expired,
+        status => status,
     };
     let (position, admission_rate) = match (status, state) {
         (QueueStatus::Waiting, Some(state)) => (
@@ -156,7 +155,7 @@ fn ticket(
         (QueueStatus::Waiting, None) => (1, None),
         _ => (0, None),
     };
-    QueueTicket {
+    Ok(QueueTicket {
         token: QueueToken(token.token),
         user_id: UserId(token.user_id),
         concert_id: ConcertId(token.concert_id),
@@ -164,7 +163,7 @@ fn ticket(
         position,
         expires_at,
         admission_rate,
-    }
+    })
 }
 
 impl DbQueueStore {
@@ -269,7 +268,7 @@ impl DbQueueStore {
                 .map_err(db_err)?;
         }
         txn.commit().await.map_err(db_err)?;
-        Ok(Some(ticket(token, Some(&state), request.now)))
+        Ok(Some(ticket(token, Some(&state), request.now)?))
     }
 }
 
@@ -282,13 +281,13 @@ impl QueueStore for DbQueueStore {
         for _ in 0..2 {
             if let Some(live) = self.live_token(user_id, concert_id, now_ms).await? {
                 let state = self.state(concert_id).await?;
-                return Ok((ticket(live, state.as_ref(), request.now), false));
+                return Ok((ticket(live, state.as_ref(), request.now)?, false));
             }
             if let Some(issued) = self.issue_new(&request).await? {
                 return Ok((issued, true));
             }
         }
-        Err(DomainError::ConcurrentModification)
+        Err(DomainError::Store(StoreError::Conflict))
     }
 
     async fn find(
@@ -309,7 +308,7 @@ impl QueueStore for DbQueueStore {
         } else {
             None
         };
-        Ok(Some(ticket(found, state.as_ref(), now)))
+        Ok(Some(ticket(found, state.as_ref(), now)?))
     }
 
     async fn admit(
@@ -354,10 +353,10 @@ impl QueueStore for DbQueueStore {
                 .map_err(db_err)?;
             if updated.rows_affected != admitted as u64 {
                 // The line's bookkeeping disagrees with its rows: admit nothing rather than guess.
-                return Err(DomainError::Internal(format!(
+                return Err(DomainError::Store(StoreError::internal(format!(
                     "queue of concert {concert_id}: expected {admitted} WAITING tokens, found {}",
                     updated.rows_affected
-                )));
+                ))));
             }
         }
         let mut update = queue_state::Entity::update_many()
@@ -456,11 +455,11 @@ impl QueueStore for DbQueueStore {
             );
             let done = txn.execute_unprepared(&sql).await.map_err(db_err)?;
             if done.rows_affected() != chunk.len() as u64 {
-                return Err(DomainError::Internal(format!(
+                return Err(DomainError::Store(StoreError::internal(format!(
                     "queue of concert {concert_id}: renumbered {} of {} tokens",
                     done.rows_affected(),
                     chunk.len()
-                )));
+                ))));
             }
         }
         let issued = base + order.len() as i64;

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use domain::ports::ReservationStore;
 use domain::reservation::{NewHold, Reservation, ReservationStatus};
 use domain::{
-    ConcertId, DomainError, Page, PageRequest, ReservationId, ScheduleId, SeatId, UserId, Won,
+    ConcertId, DomainError, Page, PageRequest, ReservationId, ScheduleId, SeatId, StoreError,
+    UserId, Won,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -32,19 +33,11 @@ pub struct DbReservationStore {
     pub hand_over: HandOver,
 }
 
-pub(crate) fn reservation_status(stored: &str) -> ReservationStatus {
-    match stored {
-        "CONFIRMED" => ReservationStatus::Confirmed,
-        "EXPIRED" => ReservationStatus::Expired,
-        "CANCELLED" => ReservationStatus::Cancelled,
-        "REFUNDED" => ReservationStatus::Refunded,
-        _ => ReservationStatus::Held,
-    }
-}
+impl TryFrom<reservation::Model> for Reservation {
+    type Error = StoreError;
 
-impl From<reservation::Model> for Reservation {
-    fn from(m: reservation::Model) -> Self {
-        Reservation {
+    fn try_from(m: reservation::Model) -> Result<Self, StoreError> {
+        Ok(Reservation {
             id: ReservationId(m.id),
             user_id: UserId(m.user_id),
             concert_id: ConcertId(m.concert_id),
@@ -52,12 +45,12 @@ impl From<reservation::Model> for Reservation {
             seat_id: SeatId(m.seat_id),
             seat_number: m.seat_number as u32,
             seat_version: m.seat_version,
-            price: Won(m.price),
-            status: reservation_status(&m.status),
+            price: Won::new(m.price)?,
+            status: m.status.parse()?,
             expires_at: from_ms(m.expires_at_ms),
             created_at: from_ms(m.created_at_ms),
             offer: m.origin == "OFFER",
-        }
+        })
     }
 }
 
@@ -182,7 +175,9 @@ impl ReservationStore for DbReservationStore {
             drop(txn);
             // A lapsed hold the waiting list waits for is handed over at use.
             self.lapse_seat(hold.seat_id, hold.now).await?;
-            return Err(DomainError::SeatUnavailable(hold.seat_number as i64));
+            return Err(DomainError::SeatUnavailable {
+                seat_number: hold.seat_number,
+            });
         }
         // The seat's previous hold lapsed: write it down so the unique index on
         // live holds admits the new one (a lapsed offer ends its entry too).
@@ -219,7 +214,7 @@ impl ReservationStore for DbReservationStore {
             seat_id: Set(hold.seat_id.0),
             seat_number: Set(hold.seat_number as i32),
             seat_version: Set(seat_version),
-            price: Set(hold.price.0),
+            price: Set(hold.price.value()),
             status: Set("HELD".into()),
             expires_at_ms: Set(to_ms(hold.expires_at)),
             created_at_ms: Set(now_ms),
@@ -230,14 +225,16 @@ impl ReservationStore for DbReservationStore {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                DomainError::SeatUnavailable(hold.seat_number as i64)
+                DomainError::SeatUnavailable {
+                    seat_number: hold.seat_number,
+                }
             } else {
                 db_err(e)
             }
         })?;
         txn.commit().await.map_err(db_err)?;
         self.seat_maps.invalidate(hold.schedule_id.0);
-        Ok(created.into())
+        Ok(created.try_into()?)
     }
 
     async fn live_holds(&self, user_id: UserId, now: DateTime<Utc>) -> Result<u32, DomainError> {
@@ -260,15 +257,15 @@ impl ReservationStore for DbReservationStore {
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(Page::from_rows(rows, page, |m| m.id).map(Into::into))
+        Ok(Page::from_rows(rows, page, |m| m.id).try_map(Reservation::try_from)?)
     }
 
     async fn find(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError> {
-        reservation::Entity::find_by_id(id.0)
+        let row = reservation::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
-            .map(|m| m.map(Into::into))
-            .map_err(db_err)
+            .map_err(db_err)?;
+        Ok(row.map(Reservation::try_from).transpose()?)
     }
 
     async fn cancel(
@@ -282,7 +279,7 @@ impl ReservationStore for DbReservationStore {
             .await
             .map_err(db_err)?
             .ok_or_else(|| DomainError::not_found(format!("reservation {id}")))?;
-        let current: Reservation = row.clone().into();
+        let current = Reservation::try_from(row.clone())?;
         current.ensure_cancellable(now)?;
         let freed = free_seat(
             &txn,
@@ -299,9 +296,7 @@ impl ReservationStore for DbReservationStore {
                 ReservationStatus::Held => ReservationStatus::Confirmed,
                 other => other,
             };
-            return Err(DomainError::ReservationNotCancellable(
-                status.as_str().to_owned(),
-            ));
+            return Err(DomainError::ReservationNotCancellable(status));
         }
         txn.commit().await.map_err(db_err)?;
         self.seat_maps.invalidate(current.schedule_id.0);

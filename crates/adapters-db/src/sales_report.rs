@@ -57,7 +57,7 @@ impl SalesReport for DbSalesReport {
                     total_seats: count("total")?,
                     held: count("held")?,
                     sold: count("sold")?,
-                    revenue: Won(get("revenue")?),
+                    revenue: Won::new(get("revenue")?)?,
                 })
             })
             .collect()

@@ -81,7 +81,7 @@ mod tests {
             id: SeatId(1),
             schedule_id: ScheduleId(1),
             seat_number: 1,
-            price: Won(1),
+            price: Won::new(1).unwrap(),
             status: SeatStatus::Available,
             hold_expires_at: None,
             version: 0,

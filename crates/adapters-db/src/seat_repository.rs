@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::ports::SeatRepository;
-use domain::seat::{Seat, SeatStatus};
-use domain::{DomainError, ScheduleId, SeatId, Won};
+use domain::seat::Seat;
+use domain::{DomainError, ScheduleId, SeatId, StoreError, Won};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::entity::seat;
@@ -17,25 +17,19 @@ pub struct DbSeatRepository {
     pub seat_maps: Arc<SeatMapCache>,
 }
 
-pub(crate) fn seat_status(stored: &str) -> SeatStatus {
-    match stored {
-        "HELD" => SeatStatus::Held,
-        "SOLD" => SeatStatus::Sold,
-        _ => SeatStatus::Available,
-    }
-}
+impl TryFrom<seat::Model> for Seat {
+    type Error = StoreError;
 
-impl From<seat::Model> for Seat {
-    fn from(m: seat::Model) -> Self {
-        Seat {
+    fn try_from(m: seat::Model) -> Result<Self, StoreError> {
+        Ok(Seat {
             id: SeatId(m.id),
             schedule_id: ScheduleId(m.schedule_id),
             seat_number: m.seat_number as u32,
-            price: Won(m.price),
-            status: seat_status(&m.status),
+            price: Won::new(m.price)?,
+            status: m.status.parse()?,
             hold_expires_at: m.hold_expires_at_ms.map(from_ms),
             version: m.version,
-        }
+        })
     }
 }
 
@@ -52,16 +46,19 @@ impl SeatRepository for DbSeatRepository {
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        let seats: Arc<[Seat]> = rows.into_iter().map(Into::into).collect();
+        let seats: Arc<[Seat]> = rows
+            .into_iter()
+            .map(Seat::try_from)
+            .collect::<Result<_, _>>()?;
         self.seat_maps.put(schedule_id.0, generation, seats.clone());
         Ok(seats.to_vec())
     }
 
     async fn find(&self, seat_id: SeatId) -> Result<Option<Seat>, DomainError> {
-        seat::Entity::find_by_id(seat_id.0)
+        let row = seat::Entity::find_by_id(seat_id.0)
             .one(&self.db)
             .await
-            .map(|m| m.map(Into::into))
-            .map_err(db_err)
+            .map_err(db_err)?;
+        Ok(row.map(Seat::try_from).transpose()?)
     }
 }

@@ -6,7 +6,7 @@
 //! refund comes here after the payer's balance and the payment row.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::{ConcertId, DomainError, UserId};
+use domain::{ConcertId, DomainError, StoreError, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -203,7 +203,7 @@ pub(crate) async fn free_seat(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            DomainError::ConcurrentModification
+            DomainError::Store(StoreError::Conflict)
         } else {
             db_err(e)
         }

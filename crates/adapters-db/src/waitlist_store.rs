@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::WaitlistStore;
 use domain::waitlist::{NewEntry, WaitlistEntry, WaitlistStatus};
-use domain::{ConcertId, DomainError, ReservationId, ScheduleId, UserId, WaitlistEntryId};
+use domain::{
+    ConcertId, DomainError, ReservationId, ScheduleId, StoreError, UserId, WaitlistEntryId,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -27,8 +29,7 @@ async fn view(
     db: &impl ConnectionTrait,
     m: waitlist_entry::Model,
 ) -> Result<WaitlistEntry, DomainError> {
-    let status = WaitlistStatus::parse(&m.status)
-        .ok_or_else(|| DomainError::Internal(format!("unknown entry status {}", m.status)))?;
+    let status: WaitlistStatus = m.status.parse()?;
     let position = if status == WaitlistStatus::Waiting {
         let ahead = waitlist_entry::Entity::find()
             .filter(waitlist_entry::Column::ScheduleId.eq(m.schedule_id))
@@ -92,7 +93,7 @@ impl WaitlistStore for DbWaitlistStore {
             Err(e) if is_unique_violation(&e) => {
                 let live = live_entry(&self.db, entry.user_id, entry.schedule_id)
                     .await?
-                    .ok_or(DomainError::ConcurrentModification)?;
+                    .ok_or(DomainError::Store(StoreError::Conflict))?;
                 Ok((view(&self.db, live).await?, false))
             }
             Err(e) => Err(db_err(e)),

@@ -7,7 +7,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
-use domain::DomainError;
+use domain::{DomainError, StoreError};
 
 use crate::{ApiError, AppState};
 
@@ -46,10 +46,12 @@ pub async fn deadline(
         Ok(response) => Ok(response?.map_into_boxed_body()),
         // As an error: the request cannot be cloned before routing, and actix
         // renders the error with ApiError's own response (Retry-After included).
-        Err(_) => Err(ApiError::from(DomainError::Unavailable(format!(
-            "request not answered within {} ms",
-            limit.as_millis()
-        )))
-        .into()),
+        Err(_) => Err(
+            ApiError::from(DomainError::Store(StoreError::unavailable(format!(
+                "request not answered within {} ms",
+                limit.as_millis()
+            ))))
+            .into(),
+        ),
     }
 }

@@ -29,8 +29,7 @@ impl FromRequest for AuthUser {
         let token = bearer.or_else(|| req.cookie("access_token").map(|c| c.value().to_owned()));
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let state = state
-                .ok_or_else(|| domain::DomainError::Internal("application state missing".into()))?;
+            let state = state.ok_or(ApiError::Internal("application state missing"))?;
             Ok(AuthUser(
                 state.authenticate.execute(token.as_deref()).await?,
             ))
@@ -77,9 +76,7 @@ impl FromRequest for AdminCaller {
             .and_then(|v| v.to_str().ok());
         let checked = match req.app_data::<web::Data<AppState>>() {
             Some(state) => state.admin.check(presented).map_err(ApiError::from),
-            None => Err(ApiError::from(domain::DomainError::Internal(
-                "application state is not configured".into(),
-            ))),
+            None => Err(ApiError::Internal("application state is not configured")),
         };
         ready(checked.map(|()| AdminCaller))
     }

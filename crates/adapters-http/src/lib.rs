@@ -23,6 +23,7 @@ mod telemetry;
 pub use cors::cors;
 pub use deadline::HttpLimits;
 pub use error::ApiError;
+pub use idempotent::Idempotency;
 pub use limits::{Limiter, RateLimits, TrustedProxy};
 pub use metrics::{Metrics, PoolStats};
 pub use routes::configure;

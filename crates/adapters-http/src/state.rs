@@ -2,13 +2,13 @@ use std::sync::Arc;
 
 use application::{
     AdminKey, Authenticate, CancelReservation, ChargePoints, ControlQueue, CreateConcert, HoldSeat,
-    Idempotency, JoinQueue, JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation,
-    RefundPayment, RegisterUser, ViewPayment, ViewPoints, ViewQueueToken, ViewReservations,
-    ViewSales, ViewSeatMap, WaitlistEntries,
+    JoinQueue, JoinWaitlist, ListConcerts, ListSchedules, LogIn, PayReservation, RefundPayment,
+    RegisterUser, ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSales,
+    ViewSeatMap, WaitlistEntries,
 };
 use async_trait::async_trait;
 
-use crate::{HttpLimits, Metrics, RateLimits};
+use crate::{HttpLimits, Idempotency, Metrics, RateLimits};
 
 /// Whether the stores this instance needs answer right now.
 #[async_trait]

@@ -7,7 +7,7 @@ use domain::queue::{
     draw_line_order, AdmissionRate, QueueControls, QueueControlsPatch, QueueCounts, QueueLine,
     QueueOverview, QueuePolicy, QueueStatus, QueueTicket, QueueToken,
 };
-use domain::{ConcertId, DomainError, UserId};
+use domain::{ConcertId, DomainError, StoreError, UserId};
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, RedisError, Script};
 
@@ -38,9 +38,9 @@ fn redis_err(err: RedisError) -> DomainError {
         || err.is_connection_dropped()
         || err.is_connection_refusal()
     {
-        DomainError::Unavailable(format!("redis: {err}"))
+        StoreError::unavailable(err).into()
     } else {
-        DomainError::Internal(format!("redis: {err}"))
+        StoreError::internal(err).into()
     }
 }
 
@@ -75,20 +75,23 @@ impl RedisQueueStore {
             .map_err(redis_err)
     }
 
-    fn ticket(token: &str, found: FoundToken, now: DateTime<Utc>) -> QueueTicket {
+    fn ticket(
+        token: &str,
+        found: FoundToken,
+        now: DateTime<Utc>,
+    ) -> Result<QueueTicket, StoreError> {
         let (user, concert, status, expires, rank, milli) = found;
         let expires_at = expires
             .parse::<i64>()
             .ok()
             .and_then(DateTime::from_timestamp_millis);
-        let status = match status.as_str() {
-            "PREQUEUE" => QueueStatus::PreQueue,
-            "WAITING" => QueueStatus::Waiting,
-            "ACTIVE" if expires_at.is_some_and(|at| at > now) => QueueStatus::Active,
-            _ => QueueStatus::Expired,
+        let status = match status.parse()? {
+            // The ACTIVE window ended: expired, swept or not.
+            QueueStatus::Active if expires_at.is_none_or(|at| at <= now) => QueueStatus::Expired,
+            status => status,
         };
         let waiting = status == QueueStatus::Waiting;
-        QueueTicket {
+        Ok(QueueTicket {
             token: QueueToken(token.to_owned()),
             user_id: UserId(user),
             concert_id: ConcertId(concert),
@@ -104,7 +107,7 @@ impl RedisQueueStore {
             } else {
                 None
             },
-        }
+        })
     }
 }
 
@@ -125,7 +128,7 @@ impl QueueStore for RedisQueueStore {
         let ticket = self
             .find(&token, request.now)
             .await?
-            .ok_or_else(|| DomainError::Internal(format!("issued token {token} vanished")))?;
+            .ok_or_else(|| StoreError::internal(format!("issued token {token} vanished")))?;
         Ok((ticket, created == 1))
     }
 
@@ -135,7 +138,7 @@ impl QueueStore for RedisQueueStore {
         now: DateTime<Utc>,
     ) -> Result<Option<QueueTicket>, DomainError> {
         let found: Option<FoundToken> = self.run(&FIND, &[token.to_owned()]).await?;
-        Ok(found.map(|f| Self::ticket(token, f, now)))
+        Ok(found.map(|f| Self::ticket(token, f, now)).transpose()?)
     }
 
     async fn admit(
@@ -191,7 +194,7 @@ impl QueueStore for RedisQueueStore {
                 return Ok(moved as u64);
             }
         }
-        Err(DomainError::ConcurrentModification)
+        Err(DomainError::Store(StoreError::Conflict))
     }
 
     async fn control(

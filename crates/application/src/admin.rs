@@ -1,4 +1,4 @@
-use domain::DomainError;
+use crate::AppError;
 
 /// The admin endpoints' shared secret; `None` refuses every caller.
 #[derive(Debug, Clone, Default)]
@@ -6,14 +6,14 @@ pub struct AdminKey(pub Option<String>);
 
 impl AdminKey {
     /// 403 `ADMIN_KEY_INVALID` unless `presented` is the configured key.
-    pub fn check(&self, presented: Option<&str>) -> Result<(), DomainError> {
+    pub fn check(&self, presented: Option<&str>) -> Result<(), AppError> {
         match (&self.0, presented) {
             (Some(expected), Some(given))
                 if constant_time_eq(expected.as_bytes(), given.as_bytes()) =>
             {
                 Ok(())
             }
-            _ => Err(DomainError::AdminKeyInvalid),
+            _ => Err(AppError::AdminKeyInvalid),
         }
     }
 }
@@ -37,7 +37,7 @@ mod tests {
         ] {
             assert_eq!(
                 AdminKey(configured.map(str::to_owned)).check(given),
-                Err(DomainError::AdminKeyInvalid)
+                Err(AppError::AdminKeyInvalid)
             );
         }
     }

@@ -3,7 +3,9 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::ports::{AccessTokens, Clock, UserRepository};
-use domain::{DomainError, UserId};
+use domain::UserId;
+
+use crate::AppError;
 
 /// How long a confirmed user id is trusted without asking the store again.
 /// Users are never deleted by the service; this bounds how long a database
@@ -47,15 +49,18 @@ impl KnownUsers {
 }
 
 impl Authenticate {
-    pub async fn execute(&self, token: Option<&str>) -> Result<UserId, DomainError> {
-        let token = token.ok_or(DomainError::Unauthenticated)?;
+    pub async fn execute(&self, token: Option<&str>) -> Result<UserId, AppError> {
+        let token = token.ok_or(AppError::Unauthenticated)?;
         let now = self.clock.now();
-        let user_id = self.tokens.verify(token, now)?;
+        let user_id = self
+            .tokens
+            .verify(token, now)
+            .ok_or(AppError::Unauthenticated)?;
         if self.known.fresh(user_id, now) {
             return Ok(user_id);
         }
         if !self.users.exists(user_id).await? {
-            return Err(DomainError::Unauthenticated);
+            return Err(AppError::Unauthenticated);
         }
         self.known.confirm(user_id, now);
         Ok(user_id)
@@ -66,14 +71,15 @@ impl Authenticate {
 mod tests {
     use super::*;
     use domain::ports::{MockAccessTokens, MockClock, MockUserRepository};
+    use domain::StoreError;
     use std::sync::atomic::{AtomicI64, Ordering};
 
     fn use_case(users: MockUserRepository, offset_secs: Arc<AtomicI64>) -> Authenticate {
         let mut tokens = MockAccessTokens::new();
         tokens.expect_verify().returning(|t, _| match t {
-            "good" => Ok(UserId(3)),
-            "gone" => Ok(UserId(4)),
-            _ => Err(DomainError::Unauthenticated),
+            "good" => Some(UserId(3)),
+            "gone" => Some(UserId(4)),
+            _ => None,
         });
         let start = Utc::now();
         let mut clock = MockClock::new();
@@ -96,13 +102,13 @@ mod tests {
         assert_eq!(uc.execute(Some("good")).await, Ok(UserId(3)));
         assert_eq!(
             uc.execute(Some("gone")).await,
-            Err(DomainError::Unauthenticated)
+            Err(AppError::Unauthenticated)
         );
         assert_eq!(
             uc.execute(Some("bad")).await,
-            Err(DomainError::Unauthenticated)
+            Err(AppError::Unauthenticated)
         );
-        assert_eq!(uc.execute(None).await, Err(DomainError::Unauthenticated));
+        assert_eq!(uc.execute(None).await, Err(AppError::Unauthenticated));
     }
 
     #[tokio::test]
@@ -124,11 +130,13 @@ mod tests {
         let mut users = MockUserRepository::new();
         users
             .expect_exists()
-            .returning(|_| Err(DomainError::Unavailable("down".into())));
+            .returning(|_| Err(StoreError::unavailable("down").into()));
         let uc = use_case(users, Arc::default());
         assert!(matches!(
             uc.execute(Some("good")).await,
-            Err(DomainError::Unavailable(_))
+            Err(AppError::Domain(domain::DomainError::Store(
+                StoreError::Unavailable(_)
+            )))
         ));
     }
 }

@@ -43,7 +43,7 @@ mod tests {
             seat_id: SeatId(1),
             seat_number: 1,
             seat_version: 1,
-            price: Won(100),
+            price: Won::new(100).unwrap(),
             status,
             expires_at: Utc::now() + Duration::seconds(expires_in),
             created_at: Utc::now(),

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use domain::idempotency::IdempotencyReceipt;
 use domain::points::{Balance, BalanceChange, PointEntryKind};
 use domain::ports::{Clock, PointStore};
-use domain::{DomainError, UserId, Won};
+use domain::{DomainError, PointChange, UserId, Won};
 
 use crate::view_points::ensure_self;
 use crate::RetryPolicy;
@@ -35,7 +35,7 @@ impl ChargePoints {
                     user_id: owner,
                     expected_version: balance.version,
                     kind: PointEntryKind::Charge,
-                    delta: amount,
+                    delta: PointChange::credit(amount),
                     new_amount: balance.after_charge(amount)?,
                     at: self.clock.now(),
                 };
@@ -49,6 +49,7 @@ impl ChargePoints {
 mod tests {
     use super::*;
     use domain::ports::{MockClock, MockPointStore};
+    use domain::StoreError;
     use std::sync::atomic::{AtomicI64, Ordering};
     use std::time::Duration;
 
@@ -69,7 +70,7 @@ mod tests {
     fn balance(amount: i64, version: i64) -> Balance {
         Balance {
             user_id: UserId(1),
-            amount: Won(amount),
+            amount: Won::new(amount).unwrap(),
             version,
         }
     }
@@ -89,15 +90,18 @@ mod tests {
         points.expect_apply().times(2).returning(move |change, _| {
             // Someone else charged between our read and our write, once.
             if v.fetch_add(1, Ordering::SeqCst) == 0 {
-                return Err(DomainError::ConcurrentModification);
+                return Err(DomainError::Store(StoreError::Conflict));
             }
-            Ok(balance(change.new_amount.0, change.expected_version + 1))
+            Ok(balance(
+                change.new_amount.value(),
+                change.expected_version + 1,
+            ))
         });
         let result = use_case(points)
             .execute(UserId(1), UserId(1), 50, None)
             .await
             .unwrap();
-        assert_eq!(result.amount, Won(150));
+        assert_eq!(result.amount, Won::new(150).unwrap());
     }
 
     #[tokio::test]
@@ -107,12 +111,12 @@ mod tests {
         points
             .expect_apply()
             .times(3)
-            .returning(|_, _| Err(DomainError::ConcurrentModification));
+            .returning(|_, _| Err(DomainError::Store(StoreError::Conflict)));
         let err = use_case(points)
             .execute(UserId(1), UserId(1), 50, None)
             .await
             .unwrap_err();
-        assert_eq!(err, DomainError::ConcurrentModification);
+        assert_eq!(err, DomainError::Store(StoreError::Conflict));
     }
 
     #[tokio::test]
@@ -139,7 +143,7 @@ mod tests {
         assert_eq!(
             err,
             DomainError::BalanceLimitExceeded {
-                limit: 1_000_000_000
+                limit: Won::new(1_000_000_000).unwrap()
             }
         );
     }
@@ -153,7 +157,7 @@ mod tests {
             .expect_apply()
             .withf(|_, receipt| receipt.is_some_and(|r| r.fence == 42))
             .times(1)
-            .returning(|change, _| Ok(balance(change.new_amount.0, 1)));
+            .returning(|change, _| Ok(balance(change.new_amount.value(), 1)));
         let claim = IdempotencyClaim {
             scope: IdempotencyScope {
                 user_id: UserId(1),
@@ -164,15 +168,15 @@ mod tests {
         };
         let receipt = IdempotencyReceipt::new(
             &claim,
-            Arc::new(|b: &Balance| domain::idempotency::StoredResponse {
-                status: 200,
-                body: b.amount.0.to_string(),
+            Arc::new(|b: &Balance| domain::idempotency::StoredAnswer {
+                outcome: 200,
+                body: b.amount.value().to_string(),
             }),
         );
         let result = use_case(points)
             .execute(UserId(1), UserId(1), 50, Some(&receipt))
             .await
             .unwrap();
-        assert_eq!(result.amount, Won(50));
+        assert_eq!(result.amount, Won::new(50).unwrap());
     }
 }

@@ -4,7 +4,7 @@ use domain::ports::{Clock, ConcertRepository, QueueStore};
 use domain::queue::{QueueControlsPatch, QueueOverview, QueuePolicy};
 use domain::{ConcertId, DomainError};
 
-use crate::AdminKey;
+use crate::{AdminKey, AppError};
 
 /// A concert's line as an admin sees it, with the cap in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +49,10 @@ impl ControlQueue {
         concert_id: ConcertId,
         paused: Option<bool>,
         max_active: Option<i64>,
-    ) -> Result<QueueSummary, DomainError> {
+    ) -> Result<QueueSummary, AppError> {
         self.admin.check(admin_key)?;
         if !self.concerts.exists(concert_id).await? {
-            return Err(DomainError::not_found(format!("concert {concert_id}")));
+            return Err(DomainError::not_found(format!("concert {concert_id}")).into());
         }
         let patch = QueueControlsPatch::parse(paused, max_active)?;
         let overview = self
@@ -120,15 +120,15 @@ mod tests {
         let uc = use_case(MockQueueStore::new());
         assert_eq!(
             uc.execute(Some("x"), ConcertId(1), Some(true), None).await,
-            Err(DomainError::AdminKeyInvalid)
+            Err(AppError::AdminKeyInvalid)
         );
         assert!(matches!(
             uc.execute(Some("k"), ConcertId(2), Some(true), None).await,
-            Err(DomainError::NotFound(_))
+            Err(AppError::Domain(DomainError::NotFound(_)))
         ));
         assert!(matches!(
             uc.execute(Some("k"), ConcertId(1), None, Some(0)).await,
-            Err(DomainError::Validation(_))
+            Err(AppError::Domain(DomainError::Validation(_)))
         ));
     }
 }

@@ -3,9 +3,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use domain::concert::{CreatedConcert, NewConcert, SaleTerms};
 use domain::ports::{Clock, ConcertRepository};
-use domain::DomainError;
 
-use crate::AdminKey;
+use crate::{AdminKey, AppError};
 
 /// Admin: adds a concert with its schedules and their seats.
 pub struct CreateConcert {
@@ -34,7 +33,7 @@ impl CreateConcert {
         &self,
         admin_key: Option<&str>,
         request: ConcertRequest<'_>,
-    ) -> Result<CreatedConcert, DomainError> {
+    ) -> Result<CreatedConcert, AppError> {
         self.admin.check(admin_key)?;
         let sale = SaleTerms::parse(
             request.sale_opens_at,
@@ -44,7 +43,7 @@ impl CreateConcert {
         )?;
         let concert = NewConcert::parse(request.title, request.venue, request.schedules, sale)?;
         concert.ensure_upcoming(self.clock.now())?;
-        self.concerts.create(&concert).await
+        Ok(self.concerts.create(&concert).await?)
     }
 }
 
@@ -54,6 +53,7 @@ mod tests {
     use domain::concert::Concert;
     use domain::ports::{MockClock, MockConcertRepository};
     use domain::ConcertId;
+    use domain::DomainError;
 
     fn use_case(key: Option<&str>, concerts: MockConcertRepository) -> CreateConcert {
         let mut clock = MockClock::new();
@@ -89,7 +89,7 @@ mod tests {
                 .execute(given, request(&schedules))
                 .await
                 .unwrap_err();
-            assert_eq!(err, DomainError::AdminKeyInvalid);
+            assert_eq!(err, AppError::AdminKeyInvalid);
         }
     }
 
@@ -135,7 +135,7 @@ mod tests {
             )
             .await
             .unwrap_err();
-        assert!(matches!(err, DomainError::Validation(_)));
+        assert!(matches!(err, AppError::Domain(DomainError::Validation(_))));
     }
 
     #[tokio::test]
@@ -149,7 +149,7 @@ mod tests {
                 .execute(Some("k"), request(&schedules(starts_at)))
                 .await
                 .unwrap_err();
-            assert!(matches!(err, DomainError::Validation(_)));
+            assert!(matches!(err, AppError::Domain(DomainError::Validation(_))));
         }
     }
 }

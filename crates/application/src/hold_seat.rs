@@ -74,7 +74,7 @@ mod tests {
             id: SeatId(7),
             schedule_id: ScheduleId(schedule),
             seat_number: 7,
-            price: Won(1000),
+            price: Won::new(1000).unwrap(),
             status,
             hold_expires_at: None,
             version: 2,
@@ -92,7 +92,7 @@ mod tests {
                 id,
                 concert_id: ConcertId(1),
                 starts_at: Utc::now() + Duration::hours(1),
-                price: Won(1000),
+                price: Won::new(1000).unwrap(),
                 seat_count: 10,
             }))
         });
@@ -213,6 +213,6 @@ mod tests {
             .execute(UserId(1), Some("t"), ScheduleId(3), SeatId(7))
             .await
             .unwrap_err();
-        assert_eq!(err, DomainError::SeatUnavailable(7));
+        assert_eq!(err, DomainError::SeatUnavailable { seat_number: 7 });
     }
 }

@@ -69,7 +69,7 @@ mod tests {
                 id,
                 concert_id: ConcertId(2),
                 starts_at: now + Duration::hours(1),
-                price: Won(1),
+                price: Won::new(1).unwrap(),
                 seat_count: 1,
             }))
         });

@@ -92,7 +92,7 @@ mod tests {
     };
     use domain::queue::{QueueStatus, QueueTicket, QueueToken};
     use domain::reservation::{Reservation, ReservationStatus};
-    use domain::{ConcertId, PaymentId, ScheduleId, SeatId, Won};
+    use domain::{ConcertId, PaymentId, PointChange, ScheduleId, SeatId, StoreError, Won};
 
     fn reservation(status: ReservationStatus, expires_in: i64) -> Reservation {
         Reservation {
@@ -103,7 +103,7 @@ mod tests {
             seat_id: SeatId(4),
             seat_number: 4,
             seat_version: 1,
-            price: Won(30_000),
+            price: Won::new(30_000).unwrap(),
             status,
             expires_at: Utc::now() + Duration::seconds(expires_in),
             created_at: Utc::now(),
@@ -159,7 +159,7 @@ mod tests {
         points.expect_balance().returning(move |user_id| {
             Ok(Balance {
                 user_id,
-                amount: Won(balance),
+                amount: Won::new(balance).unwrap(),
                 version: 3,
             })
         });
@@ -199,9 +199,9 @@ mod tests {
         payments
             .expect_pay()
             .withf(|d, _| {
-                d.amount == Won(30_000)
-                    && d.debit.new_amount == Won(20_000)
-                    && d.debit.delta == Won(-30_000)
+                d.amount == Won::new(30_000).unwrap()
+                    && d.debit.new_amount == Won::new(20_000).unwrap()
+                    && d.debit.delta == PointChange::new(-30_000)
                     && d.debit.expected_version == 3
                     && d.items[0].seat_id == SeatId(4)
             })
@@ -218,7 +218,7 @@ mod tests {
             .execute(UserId(1), Some("t"), &[ReservationId(5)], None)
             .await
             .unwrap();
-        assert_eq!(payment.balance_after, Won(20_000));
+        assert_eq!(payment.balance_after, Won::new(20_000).unwrap());
     }
 
     #[tokio::test]
@@ -255,9 +255,11 @@ mod tests {
     #[tokio::test]
     async fn a_store_failure_midway_is_reported_and_the_token_kept() {
         let mut payments = MockPaymentStore::new();
-        payments
-            .expect_pay()
-            .returning(|_, _| Err(DomainError::Unavailable("connection reset".into())));
+        payments.expect_pay().returning(|_, _| {
+            Err(DomainError::Store(StoreError::unavailable(
+                "connection reset",
+            )))
+        });
         let uc = use_case(
             reservation(ReservationStatus::Held, 60),
             50_000,
@@ -269,7 +271,10 @@ mod tests {
             .execute(UserId(1), Some("t"), &[ReservationId(5)], None)
             .await
             .unwrap_err();
-        assert!(matches!(err, DomainError::Unavailable(_)));
+        assert!(matches!(
+            err,
+            DomainError::Store(StoreError::Unavailable(_))
+        ));
     }
 
     #[tokio::test]
@@ -280,7 +285,7 @@ mod tests {
         queue
             .expect_expire_active()
             .times(1)
-            .returning(|_, _, _| Err(DomainError::Unavailable("redis down".into())));
+            .returning(|_, _, _| Err(DomainError::Store(StoreError::unavailable("redis down"))));
         let uc = use_case(
             reservation(ReservationStatus::Held, 60),
             50_000,
@@ -292,7 +297,7 @@ mod tests {
             .execute(UserId(1), Some("t"), &[ReservationId(5)], None)
             .await
             .unwrap();
-        assert_eq!(payment.balance_after, Won(20_000));
+        assert_eq!(payment.balance_after, Won::new(20_000).unwrap());
     }
 
     #[tokio::test]
@@ -321,8 +326,8 @@ mod tests {
             .withf(|d, _| {
                 d.items.len() == 2
                     && d.items[1].reservation_id == ReservationId(6)
-                    && d.amount == Won(60_000)
-                    && d.debit.delta == Won(-60_000)
+                    && d.amount == Won::new(60_000).unwrap()
+                    && d.debit.delta == PointChange::new(-60_000)
                     && !d.offer
             })
             .times(1)
@@ -375,6 +380,6 @@ mod tests {
             .execute(UserId(1), None, &[ReservationId(5)], None)
             .await
             .unwrap();
-        assert_eq!(payment.balance_after, Won(0));
+        assert_eq!(payment.balance_after, Won::new(0).unwrap());
     }
 }

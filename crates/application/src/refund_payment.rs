@@ -3,7 +3,7 @@ use std::sync::Arc;
 use domain::idempotency::IdempotencyReceipt;
 use domain::payment::refund::{Refund, RefundPolicy};
 use domain::ports::{Clock, ConcertRepository, PaymentStore, PointStore};
-use domain::{DomainError, PaymentId, UserId};
+use domain::{DomainError, PaymentId, StoreError, UserId};
 
 use crate::view_payment::owned_payment;
 use crate::RetryPolicy;
@@ -38,15 +38,19 @@ impl RefundPayment {
                         .find_schedule(r.schedule_id)
                         .await?
                         .ok_or_else(|| {
-                            DomainError::Internal(format!("schedule {} is gone", r.schedule_id))
+                            DomainError::Store(StoreError::internal(format!(
+                                "schedule {} is gone",
+                                r.schedule_id
+                            )))
                         })?;
                     earliest = Some(
                         earliest
                             .map_or(schedule.starts_at, |e| std::cmp::min(e, schedule.starts_at)),
                     );
                 }
-                let earliest = earliest
-                    .ok_or_else(|| DomainError::Internal(format!("payment {id} covers nothing")))?;
+                let earliest = earliest.ok_or_else(|| {
+                    DomainError::Store(StoreError::internal(format!("payment {id} covers nothing")))
+                })?;
                 let balance = self.points.balance(user_id).await?;
                 let decision =
                     self.policy
@@ -66,7 +70,7 @@ mod tests {
     use domain::points::Balance;
     use domain::ports::{MockClock, MockConcertRepository, MockPaymentStore, MockPointStore};
     use domain::reservation::{Reservation, ReservationStatus};
-    use domain::{ConcertId, ReservationId, ScheduleId, SeatId, Won};
+    use domain::{ConcertId, PointChange, ReservationId, ScheduleId, SeatId, Won};
 
     fn reservation(id: i64, schedule: i64) -> Reservation {
         Reservation {
@@ -77,7 +81,7 @@ mod tests {
             seat_id: SeatId(id),
             seat_number: id as u32,
             seat_version: 1,
-            price: Won(100),
+            price: Won::new(100).unwrap(),
             status: ReservationStatus::Confirmed,
             expires_at: Utc::now(),
             created_at: Utc::now(),
@@ -90,7 +94,7 @@ mod tests {
             id: PaymentId(3),
             user_id: UserId(owner),
             reservations: vec![reservation(1, 10), reservation(2, 20)],
-            amount: Won(200),
+            amount: Won::new(200).unwrap(),
             paid_at: Utc::now(),
             refunded_at: refunded.then(Utc::now),
         }
@@ -114,7 +118,7 @@ mod tests {
                 id,
                 concert_id: ConcertId(1),
                 starts_at: now + Duration::seconds(starts_in),
-                price: Won(100),
+                price: Won::new(100).unwrap(),
                 seat_count: 10,
             }))
         });
@@ -122,7 +126,7 @@ mod tests {
         points.expect_balance().returning(|user_id| {
             Ok(Balance {
                 user_id,
-                amount: Won(1_000_000_000),
+                amount: Won::new(1_000_000_000).unwrap(),
                 version: 5,
             })
         });
@@ -162,8 +166,8 @@ mod tests {
         payments
             .expect_refund()
             .withf(|d, _| {
-                d.credit.delta == Won(200)
-                    && d.credit.new_amount == Won(1_000_000_200)
+                d.credit.delta == PointChange::new(200)
+                    && d.credit.new_amount == Won::new(1_000_000_200).unwrap()
                     && d.credit.expected_version == 5
                     && d.items.len() == 2
             })
@@ -171,7 +175,7 @@ mod tests {
             .returning(refunded);
         let uc = use_case(payment(1, false), 172_800, payments);
         let refund = uc.execute(UserId(1), PaymentId(3), None).await.unwrap();
-        assert_eq!(refund.balance_after, Won(1_000_000_200));
+        assert_eq!(refund.balance_after, Won::new(1_000_000_200).unwrap());
     }
 
     #[tokio::test]
@@ -202,11 +206,11 @@ mod tests {
         payments
             .expect_refund()
             .times(2)
-            .returning(|_, _| Err(DomainError::ConcurrentModification));
+            .returning(|_, _| Err(DomainError::Store(StoreError::Conflict)));
         let uc = use_case(payment(1, false), 172_800, payments);
         assert_eq!(
             uc.execute(UserId(1), PaymentId(3), None).await.unwrap_err(),
-            DomainError::ConcurrentModification
+            DomainError::Store(StoreError::Conflict)
         );
     }
 }

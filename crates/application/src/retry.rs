@@ -1,7 +1,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use domain::DomainError;
+use domain::{DomainError, StoreError};
 use rand::Rng;
 
 /// Bounded retries of an optimistic update that lost a version race.
@@ -27,7 +27,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Runs `attempt` until it does not fail with
-    /// [`DomainError::ConcurrentModification`], at most `max_attempts` times.
+    /// [`StoreError::Conflict`], at most `max_attempts` times.
     pub async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<T, DomainError>
     where
         F: FnMut() -> Fut,
@@ -37,7 +37,7 @@ impl RetryPolicy {
         loop {
             tries += 1;
             match attempt().await {
-                Err(DomainError::ConcurrentModification) if tries < self.max_attempts => {
+                Err(DomainError::Store(StoreError::Conflict)) if tries < self.max_attempts => {
                     tokio::time::sleep(self.delay(tries)).await;
                 }
                 other => return other,
@@ -74,7 +74,7 @@ mod tests {
         let result = fast(5)
             .run(|| async {
                 if calls.fetch_add(1, Ordering::SeqCst) < 3 {
-                    Err(DomainError::ConcurrentModification)
+                    Err(DomainError::Store(StoreError::Conflict))
                 } else {
                     Ok(42)
                 }
@@ -90,10 +90,10 @@ mod tests {
         let result: Result<(), _> = fast(3)
             .run(|| async {
                 calls.fetch_add(1, Ordering::SeqCst);
-                Err(DomainError::ConcurrentModification)
+                Err(DomainError::Store(StoreError::Conflict))
             })
             .await;
-        assert_eq!(result, Err(DomainError::ConcurrentModification));
+        assert_eq!(result, Err(DomainError::Store(StoreError::Conflict)));
         assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 

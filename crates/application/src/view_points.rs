@@ -49,7 +49,7 @@ mod tests {
         points.expect_balance().times(1).returning(|user_id| {
             Ok(Balance {
                 user_id,
-                amount: Won(5),
+                amount: Won::new(5).unwrap(),
                 version: 1,
             })
         });
@@ -59,7 +59,7 @@ mod tests {
         };
         assert_eq!(
             uc.balance(UserId(1), UserId(1)).await.unwrap().amount,
-            Won(5)
+            Won::new(5).unwrap()
         );
         assert!(matches!(
             uc.balance(UserId(1), UserId(2)).await,

@@ -66,7 +66,7 @@ mod tests {
             seat_id: SeatId(1),
             seat_number: 1,
             seat_version: 1,
-            price: Won(1),
+            price: Won::new(1).unwrap(),
             status: ReservationStatus::Held,
             expires_at: now - Duration::seconds(1),
             created_at: now - Duration::seconds(301),

@@ -6,7 +6,7 @@ use domain::queue::{QueueControlsPatch, QueuePolicy};
 use domain::sales::{total_revenue, ScheduleSales};
 use domain::{ConcertId, DomainError, Won};
 
-use crate::{AdminKey, QueueSummary};
+use crate::{AdminKey, AppError, QueueSummary};
 
 /// How a concert's sale stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl ViewSales {
         &self,
         admin_key: Option<&str>,
         concert_id: ConcertId,
-    ) -> Result<SalesView, DomainError> {
+    ) -> Result<SalesView, AppError> {
         self.admin.check(admin_key)?;
         let concert = self
             .concerts
@@ -88,7 +88,7 @@ mod tests {
                     total_seats: 10,
                     held: 1,
                     sold: 2,
-                    revenue: Won(revenue),
+                    revenue: Won::new(revenue).unwrap(),
                 })
                 .to_vec())
         });
@@ -111,12 +111,12 @@ mod tests {
             admin: AdminKey(Some("k".into())),
         };
         let view = uc.execute(Some("k"), ConcertId(1)).await.unwrap();
-        assert_eq!(view.revenue, Won(3500));
+        assert_eq!(view.revenue, Won::new(3500).unwrap());
         assert_eq!(view.queue.max_active, 7);
         assert_eq!(view.schedules.len(), 2);
         assert_eq!(
             uc.execute(None, ConcertId(1)).await,
-            Err(DomainError::AdminKeyInvalid)
+            Err(AppError::AdminKeyInvalid)
         );
     }
 }

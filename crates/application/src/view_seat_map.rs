@@ -82,7 +82,7 @@ mod tests {
                 id,
                 concert_id: ConcertId(1),
                 starts_at: now + Duration::hours(1),
-                price: Won(10),
+                price: Won::new(10).unwrap(),
                 seat_count: 2,
             }))
         });
@@ -92,7 +92,7 @@ mod tests {
                 id: SeatId(n),
                 schedule_id,
                 seat_number: n as u32,
-                price: Won(10),
+                price: Won::new(10).unwrap(),
                 status,
                 hold_expires_at: until,
                 version: 1,

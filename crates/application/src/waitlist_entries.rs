@@ -117,7 +117,7 @@ mod tests {
         };
         assert_eq!(
             uc.leave(UserId(1), WaitlistEntryId(1)).await,
-            Err(DomainError::WaitlistEntryClosed("OFFERED".into()))
+            Err(DomainError::WaitlistEntryClosed(WaitlistStatus::Offered))
         );
         assert!(matches!(
             uc.leave(UserId(1), WaitlistEntryId(2)).await,

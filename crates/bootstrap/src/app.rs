@@ -11,15 +11,15 @@ use adapters_db::{
     DbUserRepository, DbWaitlistStore, HandOver, SeatMapCache,
 };
 use adapters_http::{
-    AppState, Argon2Hasher, HttpLimits, JwtAccessTokens, Limiter, Metrics, PoolStats, RateLimits,
-    Readiness,
+    AppState, Argon2Hasher, HttpLimits, Idempotency, JwtAccessTokens, Limiter, Metrics, PoolStats,
+    RateLimits, Readiness,
 };
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdminKey, AdmitQueues, Authenticate, CancelReservation, ChargePoints, ControlQueue,
-    CreateConcert, HoldSeat, Idempotency, JoinQueue, JoinWaitlist, KnownUsers, ListConcerts,
-    ListSchedules, LogIn, PayReservation, QueueGuard, RefundPayment, RegisterUser, RetryPolicy,
-    SweepHolds, ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSales, ViewSeatMap,
+    CreateConcert, HoldSeat, JoinQueue, JoinWaitlist, KnownUsers, ListConcerts, ListSchedules,
+    LogIn, PayReservation, QueueGuard, RefundPayment, RegisterUser, RetryPolicy, SweepHolds,
+    ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSales, ViewSeatMap,
     WaitlistEntries,
 };
 use async_trait::async_trait;

@@ -39,7 +39,7 @@ where
                 _ = interval.tick() => match tick().await {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(job = job.name, n, "tick"),
-                    Err(error) => tracing::warn!(job = job.name, %error, "tick failed"),
+                    Err(error) => tracing::warn!(job = job.name, error = ?error, "tick failed"),
                 },
                 _ = stop.changed() => break,
             }

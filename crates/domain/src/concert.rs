@@ -362,7 +362,7 @@ mod tests {
             id: ScheduleId(1),
             concert_id: ConcertId(1),
             starts_at: at(),
-            price: Won(1),
+            price: Won::new(1).unwrap(),
             seat_count: 1,
         };
         assert!(!s.is_closed(at() - chrono::Duration::seconds(1)));

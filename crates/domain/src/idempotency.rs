@@ -41,12 +41,13 @@ pub struct IdempotencyScope {
     pub key: IdempotencyKey,
 }
 
-/// A response kept to answer repeats.
+/// The answer kept to answer repeats, opaque to the domain: whoever renders
+/// it (the transport) decides what `outcome` and `body` mean.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    /// The HTTP status first answered.
-    pub status: u16,
-    /// The body first answered.
+pub struct StoredAnswer {
+    /// The renderer's own number for the kind of answer; not interpreted here.
+    pub outcome: u16,
+    /// The rendered answer.
     pub body: String,
 }
 
@@ -71,14 +72,14 @@ pub struct IdempotencyReceipt<T> {
     /// The claim's fence: the answer is stored only while it still matches.
     pub fence: i64,
     /// Turns the committed result into the answer to keep.
-    pub render: Arc<dyn Fn(&T) -> StoredResponse + Send + Sync>,
+    pub render: Arc<dyn Fn(&T) -> StoredAnswer + Send + Sync>,
 }
 
 impl<T> IdempotencyReceipt<T> {
     /// A receipt for `claim` that keeps `render(result)` as its answer.
     pub fn new(
         claim: &IdempotencyClaim,
-        render: Arc<dyn Fn(&T) -> StoredResponse + Send + Sync>,
+        render: Arc<dyn Fn(&T) -> StoredAnswer + Send + Sync>,
     ) -> Self {
         Self {
             scope: claim.scope.clone(),
@@ -88,7 +89,7 @@ impl<T> IdempotencyReceipt<T> {
     }
 
     /// The answer to keep for `result`.
-    pub fn response(&self, result: &T) -> StoredResponse {
+    pub fn answer(&self, result: &T) -> StoredAnswer {
         (self.render)(result)
     }
 }
@@ -120,7 +121,11 @@ pub enum IdempotencyStart {
     /// any other answer completes or releases it afterwards.
     Started(IdempotencyClaim),
     /// Seen before with the same request: answer with what was answered then.
-    Replay(StoredResponse),
+    Replay(StoredAnswer),
+    /// Seen before with a different request: the key cannot be reused.
+    Reused,
+    /// The first request with this key is still running.
+    InFlight,
 }
 
 impl IdempotencyStart {
@@ -155,12 +160,12 @@ mod tests {
         };
         let receipt: IdempotencyReceipt<i64> = IdempotencyReceipt::new(
             &claim,
-            Arc::new(|n: &i64| StoredResponse {
-                status: 200,
+            Arc::new(|n: &i64| StoredAnswer {
+                outcome: 200,
                 body: n.to_string(),
             }),
         );
         assert_eq!(receipt.fence, 7);
-        assert_eq!(receipt.clone().response(&42).body, "42");
+        assert_eq!(receipt.clone().answer(&42).body, "42");
     }
 }

@@ -31,7 +31,7 @@ pub mod waitlist;
 #[cfg(test)]
 mod test_support;
 
-pub use error::DomainError;
+pub use error::{BoxError, DomainError, StoreError, UnknownStatus};
 pub use ids::{ConcertId, PaymentId, ReservationId, ScheduleId, SeatId, UserId, WaitlistEntryId};
-pub use money::Won;
+pub use money::{NegativeAmount, PointChange, Won};
 pub use page::{Page, PageRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};

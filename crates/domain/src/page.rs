@@ -92,6 +92,14 @@ impl<T> Page<T> {
             next_after: self.next_after,
         }
     }
+
+    /// The same page with every item converted, or the first conversion's error.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
+            next_after: self.next_after,
+        })
+    }
 }
 
 #[cfg(test)]

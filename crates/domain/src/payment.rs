@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 
 use crate::points::{Balance, BalanceChange, PointEntryKind};
 use crate::reservation::{Reservation, ReservationStatus};
-use crate::{ConcertId, DomainError, PaymentId, ReservationId, ScheduleId, SeatId, UserId, Won};
+use crate::{
+    ConcertId, DomainError, PaymentId, PointChange, ReservationId, ScheduleId, SeatId, UserId, Won,
+};
 
 pub mod refund;
 
@@ -119,13 +121,13 @@ impl PaymentPolicy {
         }
         let amount = reservations
             .iter()
-            .try_fold(Won(0), |sum, r| sum.checked_add(r.price))
+            .try_fold(Won::ZERO, |sum, r| sum.checked_add(r.price))
             .ok_or_else(|| DomainError::validation("the order's total is out of range"))?;
         let debit = BalanceChange {
             user_id: balance.user_id,
             expected_version: balance.version,
             kind: PointEntryKind::Payment,
-            delta: Won(-amount.0),
+            delta: PointChange::debit(amount),
             new_amount: balance.after_debit(amount)?,
             at: now,
         };
@@ -222,7 +224,7 @@ pub(crate) mod tests {
             seat_id: SeatId(10 + id),
             seat_number: id as u32,
             seat_version: 1,
-            price: Won(price),
+            price: Won::new(price).unwrap(),
             status: ReservationStatus::Held,
             expires_at: now() + Duration::seconds(60),
             created_at: now(),
@@ -233,7 +235,7 @@ pub(crate) mod tests {
     fn balance(amount: i64) -> Balance {
         Balance {
             user_id: UserId(1),
-            amount: Won(amount),
+            amount: Won::new(amount).unwrap(),
             version: 7,
         }
     }
@@ -257,9 +259,9 @@ pub(crate) mod tests {
         let d = POLICY
             .decide(&[held(2, 30_000), held(1, 20_000)], &balance(60_000), now())
             .unwrap();
-        assert_eq!(d.amount, Won(50_000));
-        assert_eq!(d.debit.delta, Won(-50_000));
-        assert_eq!(d.debit.new_amount, Won(10_000));
+        assert_eq!(d.amount, Won::new(50_000).unwrap());
+        assert_eq!(d.debit.delta, PointChange::new(-50_000));
+        assert_eq!(d.debit.new_amount, Won::new(10_000).unwrap());
         assert_eq!(d.debit.expected_version, 7);
         assert_eq!(
             d.items
@@ -296,8 +298,8 @@ pub(crate) mod tests {
                 "NOT_PAYABLE" => matches!(err, DomainError::ReservationNotPayable(_)),
                 _ => {
                     err == DomainError::InsufficientBalance {
-                        needed: 60_001,
-                        available: 60_000,
+                        needed: Won::new(60_001).unwrap(),
+                        available: Won::new(60_000).unwrap(),
                     }
                 }
             };

@@ -1,9 +1,12 @@
 use chrono::{DateTime, Utc};
 
-use crate::{DomainError, UserId, Won};
+use crate::{DomainError, PointChange, UserId, Won};
 
 /// The most a balance may hold.
-pub const MAX_BALANCE: Won = Won(1_000_000_000);
+pub const MAX_BALANCE: Won = match Won::new(1_000_000_000) {
+    Ok(cap) => cap,
+    Err(_) => panic!("the cap is positive"),
+};
 
 /// A user's prepaid points, with the optimistic-lock version of its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,9 +24,7 @@ impl Balance {
     pub fn after_charge(&self, amount: Won) -> Result<Won, DomainError> {
         match self.amount.checked_add(amount) {
             Some(total) if total <= MAX_BALANCE => Ok(total),
-            _ => Err(DomainError::BalanceLimitExceeded {
-                limit: MAX_BALANCE.0,
-            }),
+            _ => Err(DomainError::BalanceLimitExceeded { limit: MAX_BALANCE }),
         }
     }
 
@@ -32,16 +33,16 @@ impl Balance {
     pub fn after_refund(&self, amount: Won) -> Result<Won, DomainError> {
         self.amount
             .checked_add(amount)
-            .ok_or_else(|| DomainError::Internal("balance overflow".into()))
+            .ok_or(DomainError::AmountOverflow("balance"))
     }
 
     /// The balance after paying `price`; never below zero.
     pub fn after_debit(&self, price: Won) -> Result<Won, DomainError> {
         match self.amount.checked_sub(price) {
-            Some(rest) if rest.0 >= 0 => Ok(rest),
-            _ => Err(DomainError::InsufficientBalance {
-                needed: price.0,
-                available: self.amount.0,
+            Some(rest) => Ok(rest),
+            None => Err(DomainError::InsufficientBalance {
+                needed: price,
+                available: self.amount,
             }),
         }
     }
@@ -57,7 +58,7 @@ pub struct BalanceChange {
     /// Why it changes.
     pub kind: PointEntryKind,
     /// Signed: positive for charges and refunds, negative for payments.
-    pub delta: Won,
+    pub delta: PointChange,
     /// The balance after the change.
     pub new_amount: Won,
     /// When it happens.
@@ -86,13 +87,19 @@ impl PointEntryKind {
     }
 }
 
+crate::error::parse_by_name!(
+    PointEntryKind,
+    "point entry kind",
+    [Charge, Payment, Refund]
+);
+
 /// One line of the point history; the balance is always the sum of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PointEntry {
     /// Why the balance changed.
     pub kind: PointEntryKind,
     /// Signed: payments are negative.
-    pub amount: Won,
+    pub amount: PointChange,
     /// The balance right after this entry.
     pub balance_after: Won,
     /// When it happened.
@@ -106,33 +113,38 @@ mod tests {
     fn balance(amount: i64) -> Balance {
         Balance {
             user_id: UserId(1),
-            amount: Won(amount),
+            amount: Won::new(amount).unwrap(),
             version: 0,
         }
     }
 
     #[test]
     fn charge_up_to_the_limit() {
-        assert_eq!(balance(999_999_999).after_charge(Won(1)), Ok(MAX_BALANCE));
         assert_eq!(
-            balance(999_999_999).after_charge(Won(2)),
-            Err(DomainError::BalanceLimitExceeded {
-                limit: 1_000_000_000
-            })
+            balance(999_999_999).after_charge(Won::new(1).unwrap()),
+            Ok(MAX_BALANCE)
         );
-        assert!(balance(i64::MAX).after_charge(Won(1)).is_err());
+        assert_eq!(
+            balance(999_999_999).after_charge(Won::new(2).unwrap()),
+            Err(DomainError::BalanceLimitExceeded { limit: MAX_BALANCE })
+        );
+        assert!(balance(i64::MAX)
+            .after_charge(Won::new(1).unwrap())
+            .is_err());
     }
 
     #[test]
     fn debit_never_below_zero() {
-        assert_eq!(balance(100).after_debit(Won(100)), Ok(Won(0)));
         assert_eq!(
-            balance(99).after_debit(Won(100)),
+            balance(100).after_debit(Won::new(100).unwrap()),
+            Ok(Won::new(0).unwrap())
+        );
+        assert_eq!(
+            balance(99).after_debit(Won::new(100).unwrap()),
             Err(DomainError::InsufficientBalance {
-                needed: 100,
-                available: 99
+                needed: Won::new(100).unwrap(),
+                available: Won::new(99).unwrap(),
             })
         );
-        assert!(balance(i64::MIN).after_debit(Won(1)).is_err());
     }
 }

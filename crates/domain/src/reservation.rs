@@ -33,6 +33,12 @@ impl ReservationStatus {
     }
 }
 
+crate::error::parse_by_name!(
+    ReservationStatus,
+    "reservation status",
+    [Held, Confirmed, Expired, Cancelled, Refunded]
+);
+
 /// A user's hold on one seat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {
@@ -76,9 +82,7 @@ impl Reservation {
     pub fn ensure_cancellable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
         match self.status_at(now) {
             ReservationStatus::Held => Ok(()),
-            other => Err(DomainError::ReservationNotCancellable(
-                other.as_str().to_owned(),
-            )),
+            other => Err(DomainError::ReservationNotCancellable(other)),
         }
     }
 
@@ -87,9 +91,7 @@ impl Reservation {
         match self.status_at(now) {
             ReservationStatus::Held => Ok(()),
             ReservationStatus::Expired => Err(DomainError::ReservationExpired),
-            other => Err(DomainError::ReservationNotPayable(
-                other.as_str().to_owned(),
-            )),
+            other => Err(DomainError::ReservationNotPayable(other)),
         }
     }
 }
@@ -147,7 +149,9 @@ impl HoldPolicy {
             return Err(DomainError::ScheduleClosed);
         }
         if seat.status_at(now) != SeatStatus::Available {
-            return Err(DomainError::SeatUnavailable(seat.seat_number as i64));
+            return Err(DomainError::SeatUnavailable {
+                seat_number: seat.seat_number,
+            });
         }
         if live_holds >= self.max_holds_per_user {
             return Err(DomainError::HoldLimitExceeded {
@@ -180,7 +184,7 @@ mod tests {
             id: SeatId(9),
             schedule_id: ScheduleId(3),
             seat_number: 7,
-            price: Won(50_000),
+            price: Won::new(50_000).unwrap(),
             status,
             hold_expires_at: hold_expires_in.map(|s| now() + Duration::seconds(s)),
             version: 4,
@@ -236,7 +240,7 @@ mod tests {
                 0,
                 now()
             ),
-            Err(DomainError::SeatUnavailable(7))
+            Err(DomainError::SeatUnavailable { seat_number: 7 })
         );
         assert_eq!(
             p.decide(
@@ -247,7 +251,7 @@ mod tests {
                 0,
                 now()
             ),
-            Err(DomainError::SeatUnavailable(7))
+            Err(DomainError::SeatUnavailable { seat_number: 7 })
         );
         assert_eq!(
             p.decide(
@@ -283,7 +287,7 @@ mod tests {
             seat_id: SeatId(1),
             seat_number: 1,
             seat_version: 1,
-            price: Won(1),
+            price: Won::new(1).unwrap(),
             status: ReservationStatus::Held,
             expires_at: now(),
             created_at: now(),
@@ -299,7 +303,9 @@ mod tests {
         r.status = ReservationStatus::Confirmed;
         assert_eq!(
             r.ensure_payable(now() - Duration::seconds(1)),
-            Err(DomainError::ReservationNotPayable("CONFIRMED".into()))
+            Err(DomainError::ReservationNotPayable(
+                ReservationStatus::Confirmed
+            ))
         );
     }
 }

@@ -29,9 +29,8 @@ impl ScheduleSales {
 pub fn total_revenue(schedules: &[ScheduleSales]) -> Result<Won, DomainError> {
     schedules
         .iter()
-        .try_fold(0i64, |sum, s| sum.checked_add(s.revenue.0))
-        .map(Won)
-        .ok_or_else(|| DomainError::Internal("revenue overflows i64".into()))
+        .try_fold(Won::ZERO, |sum, s| sum.checked_add(s.revenue))
+        .ok_or(DomainError::AmountOverflow("revenue"))
 }
 
 #[cfg(test)]
@@ -44,7 +43,7 @@ mod tests {
             total_seats: 10,
             held,
             sold,
-            revenue: Won(revenue),
+            revenue: Won::new(revenue).unwrap(),
         }
     }
 
@@ -52,8 +51,11 @@ mod tests {
     fn seats_add_up_and_revenue_sums() {
         let s = sales(3, 2, 2000);
         assert_eq!(s.available() + s.held + s.sold, s.total_seats);
-        assert_eq!(total_revenue(&[s, sales(0, 1, 500)]), Ok(Won(2500)));
-        assert_eq!(total_revenue(&[]), Ok(Won(0)));
+        assert_eq!(
+            total_revenue(&[s, sales(0, 1, 500)]),
+            Ok(Won::new(2500).unwrap())
+        );
+        assert_eq!(total_revenue(&[]), Ok(Won::new(0).unwrap()));
         assert!(total_revenue(&[sales(0, 0, i64::MAX), sales(0, 0, 1)]).is_err());
     }
 }

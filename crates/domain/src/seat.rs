@@ -24,6 +24,8 @@ impl SeatStatus {
     }
 }
 
+crate::error::parse_by_name!(SeatStatus, "seat status", [Available, Held, Sold]);
+
 /// A seat as stored. `status` is the stored state; [`Seat::status_at`] is
 /// the truth at a moment, because a hold past its expiry frees the seat at once
 /// even before the sweeper has written that down.
@@ -67,7 +69,7 @@ mod tests {
             id: SeatId(1),
             schedule_id: ScheduleId(1),
             seat_number: 1,
-            price: Won(10),
+            price: Won::new(10).unwrap(),
             status: SeatStatus::Held,
             hold_expires_at: Some(now + Duration::seconds(1)),
             version: 1,

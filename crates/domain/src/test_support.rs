@@ -19,7 +19,7 @@ pub(crate) fn schedule(starts_in: i64) -> Schedule {
         id: ScheduleId(3),
         concert_id: ConcertId(2),
         starts_at: now() + Duration::seconds(starts_in),
-        price: Won(50_000),
+        price: Won::new(50_000).unwrap(),
         seat_count: 10,
     }
 }

@@ -32,19 +32,13 @@ impl WaitlistStatus {
             Self::Left => "LEFT",
         }
     }
-
-    /// Parses a stored status; `None` for anything unknown.
-    pub fn parse(stored: &str) -> Option<Self> {
-        Some(match stored {
-            "WAITING" => Self::Waiting,
-            "OFFERED" => Self::Offered,
-            "FULFILLED" => Self::Fulfilled,
-            "LAPSED" => Self::Lapsed,
-            "LEFT" => Self::Left,
-            _ => return None,
-        })
-    }
 }
+
+crate::error::parse_by_name!(
+    WaitlistStatus,
+    "waiting-list status",
+    [Waiting, Offered, Fulfilled, Lapsed, Left]
+);
 
 /// One user's place on one schedule's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +68,7 @@ impl WaitlistEntry {
     pub fn ensure_leavable(&self) -> Result<(), DomainError> {
         match self.status {
             WaitlistStatus::Waiting => Ok(()),
-            other => Err(DomainError::WaitlistEntryClosed(other.as_str().to_owned())),
+            other => Err(DomainError::WaitlistEntryClosed(other)),
         }
     }
 }
@@ -189,12 +183,16 @@ mod tests {
         entry.status = WaitlistStatus::Offered;
         assert_eq!(
             entry.ensure_leavable(),
-            Err(DomainError::WaitlistEntryClosed("OFFERED".into()))
+            Err(DomainError::WaitlistEntryClosed(WaitlistStatus::Offered))
         );
+        assert_eq!("LAPSED".parse(), Ok(WaitlistStatus::Lapsed));
         assert_eq!(
-            WaitlistStatus::parse("LAPSED"),
-            Some(WaitlistStatus::Lapsed)
+            "nope".parse::<WaitlistStatus>(),
+            Err(crate::UnknownStatus {
+                kind: "waiting-list status",
+                value: "nope".into()
+            })
         );
-        assert_eq!(WaitlistStatus::parse("nope"), None);
+        assert_eq!(WaitlistStatus::Left.to_string(), "LEFT");
     }
 }

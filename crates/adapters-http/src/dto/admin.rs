@@ -74,7 +74,7 @@ impl From<ScheduleSales> for ScheduleSalesView {
             available: s.available(),
             held: s.held,
             sold: s.sold,
-            revenue: s.revenue.0,
+            revenue: s.revenue.value(),
         }
     }
 }
@@ -104,7 +104,7 @@ impl From<SalesView> for SalesResponse {
                 active: v.queue.active,
             },
             schedules: v.schedules.into_iter().map(Into::into).collect(),
-            revenue: v.revenue.0,
+            revenue: v.revenue.value(),
         }
     }
 }

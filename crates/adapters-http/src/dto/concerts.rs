@@ -82,7 +82,7 @@ impl From<CreatedConcert> for ConcertCreated {
                     schedule_id: s.id.0,
                     starts_at: s.starts_at,
                     seat_count: s.seat_count,
-                    price: s.price.0,
+                    price: s.price.value(),
                 })
                 .collect(),
         }
@@ -147,7 +147,7 @@ impl From<ScheduleAvailability> for ScheduleSummary {
         Self {
             schedule_id: s.schedule.id.0,
             starts_at: s.schedule.starts_at,
-            price: s.schedule.price.0,
+            price: s.schedule.price.value(),
             total_seats: s.schedule.seat_count,
             available_seats: s.available_seats,
         }
@@ -178,7 +178,7 @@ impl From<(Seat, SeatStatus)> for SeatView {
         Self {
             seat_id: seat.id.0,
             seat_number: seat.seat_number,
-            price: seat.price.0,
+            price: seat.price.value(),
             status: status.as_str(),
         }
     }

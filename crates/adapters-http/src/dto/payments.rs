@@ -52,8 +52,8 @@ impl PaymentResponse {
             payment_id: p.id.0,
             reservation_id: (ids.len() == 1).then(|| ids[0]),
             reservation_ids: multi.then_some(ids),
-            amount: p.amount.0,
-            balance: p.balance_after.0,
+            amount: p.amount.value(),
+            balance: p.balance_after.value(),
             paid_at: p.paid_at,
         }
     }
@@ -80,7 +80,7 @@ impl From<PaymentRecord> for PaymentView {
         Self {
             payment_id: p.id.0,
             reservation_ids: p.reservation_ids().iter().map(|id| id.0).collect(),
-            amount: p.amount.0,
+            amount: p.amount.value(),
             status: p.status().as_str(),
             paid_at: p.paid_at,
             refunded_at: p.refunded_at,
@@ -101,7 +101,7 @@ impl From<Refund> for RefundResponse {
     fn from(r: Refund) -> Self {
         Self {
             payment: r.payment.into(),
-            balance: r.balance_after.0,
+            balance: r.balance_after.value(),
         }
     }
 }

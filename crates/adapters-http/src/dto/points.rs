@@ -21,7 +21,7 @@ impl From<Balance> for BalanceResponse {
     fn from(b: Balance) -> Self {
         Self {
             user_id: b.user_id.0,
-            balance: b.amount.0,
+            balance: b.amount.value(),
         }
     }
 }
@@ -51,8 +51,8 @@ impl From<PointEntry> for PointEntryView {
     fn from(e: PointEntry) -> Self {
         Self {
             r#type: e.kind.as_str(),
-            amount: e.amount.0,
-            balance_after: e.balance_after.0,
+            amount: e.amount.value(),
+            balance_after: e.balance_after.value(),
             created_at: e.created_at,
         }
     }

@@ -34,7 +34,7 @@ impl From<Reservation> for ReservationResponse {
             schedule_id: r.schedule_id.0,
             seat_id: r.seat_id.0,
             seat_number: r.seat_number,
-            price: r.price.0,
+            price: r.price.value(),
             status: r.status.as_str(),
             expires_at: r.expires_at,
         }

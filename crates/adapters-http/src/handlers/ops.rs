@@ -1,5 +1,5 @@
 use actix_web::{get, web, HttpResponse, ResponseError};
-use domain::DomainError;
+use domain::{DomainError, StoreError};
 
 use crate::{ApiError, AppState};
 
@@ -20,7 +20,10 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     if state.readiness.ready().await {
         HttpResponse::Ok().json(serde_json::json!({"status": "UP"}))
     } else {
-        ApiError::from(DomainError::Unavailable("store not answering".into())).error_response()
+        ApiError::from(DomainError::Store(StoreError::unavailable(
+            "store not answering",
+        )))
+        .error_response()
     }
 }
 

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use domain::ports::{AccessTokens, IssuedAccessToken};
-use domain::{DomainError, UserId};
+use domain::{DomainError, StoreError, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -42,25 +42,21 @@ impl AccessTokens for JwtAccessTokens {
             exp: now.timestamp() + self.ttl_secs as i64,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| DomainError::Internal(format!("signing a token: {e}")))?;
+            .map_err(StoreError::internal)?;
         Ok(IssuedAccessToken {
             token,
             expires_in_secs: self.ttl_secs,
         })
     }
 
-    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<UserId, DomainError> {
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<UserId> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| DomainError::Unauthenticated)?
+            .ok()?
             .claims;
         if claims.exp <= now.timestamp() {
-            return Err(DomainError::Unauthenticated);
+            return None;
         }
-        claims
-            .sub
-            .parse()
-            .map(UserId)
-            .map_err(|_| DomainError::Unauthenticated)
+        claims.sub.parse().map(UserId).ok()
     }
 }
 
@@ -74,10 +70,10 @@ mod tests {
         let tokens = JwtAccessTokens::new(b"secret", 60);
         let now = Utc::now();
         let issued = tokens.issue(UserId(42), now).unwrap();
-        assert_eq!(tokens.verify(&issued.token, now), Ok(UserId(42)));
+        assert_eq!(tokens.verify(&issued.token, now), Some(UserId(42)));
         assert_eq!(
             tokens.verify(&issued.token, now + Duration::seconds(60)),
-            Err(DomainError::Unauthenticated)
+            None
         );
     }
 
@@ -88,13 +84,7 @@ mod tests {
             .issue(UserId(1), now)
             .unwrap();
         let tokens = JwtAccessTokens::new(b"secret", 60);
-        assert_eq!(
-            tokens.verify(&issued.token, now),
-            Err(DomainError::Unauthenticated)
-        );
-        assert_eq!(
-            tokens.verify("not.a.jwt", now),
-            Err(DomainError::Unauthenticated)
-        );
+        assert_eq!(tokens.verify(&issued.token, now), None);
+        assert_eq!(tokens.verify("not.a.jwt", now), None);
     }
 }

@@ -6,7 +6,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use domain::ports::PasswordHasher;
 use domain::user::Password;
-use domain::DomainError;
+use domain::{DomainError, StoreError};
 use tokio::sync::Semaphore;
 
 /// Argon2id with the crate's recommended parameters (19 MiB, 2 passes).
@@ -35,7 +35,7 @@ impl Default for Argon2Hasher {
 }
 
 fn failed(what: &str, e: impl std::fmt::Display) -> DomainError {
-    DomainError::Internal(format!("password {what}: {e}"))
+    DomainError::Store(StoreError::internal(format!("password {what}: {e}")))
 }
 
 impl Argon2Hasher {
@@ -61,11 +61,7 @@ impl Argon2Hasher {
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> Result<T, DomainError> + Send + 'static,
     ) -> Result<T, DomainError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| DomainError::Internal(e.to_string()))?;
+        let _permit = self.permits.acquire().await.map_err(StoreError::internal)?;
         let mut area = self
             .areas
             .lock()
@@ -77,7 +73,7 @@ impl Argon2Hasher {
             (result, area)
         })
         .await
-        .map_err(|e| DomainError::Internal(e.to_string()))?;
+        .map_err(StoreError::internal)?;
         if let Ok(mut areas) = self.areas.lock() {
             areas.push(area);
         }

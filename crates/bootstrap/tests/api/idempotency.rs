@@ -6,11 +6,11 @@ use std::sync::Arc;
 use adapters_db::{DbIdempotencyStore, DbPointStore};
 use chrono::{Duration, Utc};
 use domain::idempotency::{
-    IdempotencyKey, IdempotencyReceipt, IdempotencyScope, IdempotencyStart, StoredResponse,
+    IdempotencyKey, IdempotencyReceipt, IdempotencyScope, IdempotencyStart, StoredAnswer,
 };
 use domain::points::{Balance, BalanceChange, PointEntryKind};
 use domain::ports::{IdempotencyStore, PointStore};
-use domain::{DomainError, UserId, Won};
+use domain::{DomainError, PointChange, StoreError, UserId, Won};
 
 use crate::helpers::{e2e, spawn_app, Backend};
 
@@ -34,7 +34,7 @@ async fn a_claim_taken_over_can_neither_move_money_nor_answer(backend: Backend) 
     };
     assert_eq!(
         keys.start(&scope, "h", t0 + Duration::seconds(10)).await,
-        Err(DomainError::IdempotencyKeyInFlight)
+        Ok(IdempotencyStart::InFlight)
     );
     // The first run looks dead after 60 s: a retry takes the claim over.
     let IdempotencyStart::Started(second) = keys
@@ -46,30 +46,30 @@ async fn a_claim_taken_over_can_neither_move_money_nor_answer(backend: Backend) 
     };
     assert_ne!(first.fence, second.fence);
 
-    let render: Arc<dyn Fn(&Balance) -> StoredResponse + Send + Sync> =
-        Arc::new(|b: &Balance| StoredResponse {
-            status: 200,
-            body: b.amount.0.to_string(),
+    let render: Arc<dyn Fn(&Balance) -> StoredAnswer + Send + Sync> =
+        Arc::new(|b: &Balance| StoredAnswer {
+            outcome: 200,
+            body: b.amount.value().to_string(),
         });
     let before = points.balance(user_id).await.unwrap();
     let change = BalanceChange {
         user_id,
         expected_version: before.version,
         kind: PointEntryKind::Charge,
-        delta: Won(500),
-        new_amount: Won(500),
+        delta: PointChange::new(500),
+        new_amount: Won::new(500).unwrap(),
         at: t0,
     };
     // The first run was only slow: its charge must not land beside the retry's.
     let late = IdempotencyReceipt::new(&first, render.clone());
     assert_eq!(
         points.apply(&change, Some(&late)).await,
-        Err(DomainError::IdempotencyKeyInFlight)
+        Err(DomainError::Store(StoreError::ClaimTakenOver))
     );
     assert_eq!(points.balance(user_id).await.unwrap(), before);
     // Nor may it keep a refusal or give the key up under the retry's feet.
-    let refusal = StoredResponse {
-        status: 409,
+    let refusal = StoredAnswer {
+        outcome: 409,
         body: "{}".into(),
     };
     keys.complete(&first, &refusal).await.unwrap();
@@ -77,12 +77,12 @@ async fn a_claim_taken_over_can_neither_move_money_nor_answer(backend: Backend) 
 
     let owner = IdempotencyReceipt::new(&second, render);
     let after = points.apply(&change, Some(&owner)).await.unwrap();
-    assert_eq!(after.amount, Won(500));
+    assert_eq!(after.amount, Won::new(500).unwrap());
     // The answer was kept with the money: a repeat replays it, even later.
     assert_eq!(
         keys.start(&scope, "h", t0 + Duration::seconds(200)).await,
-        Ok(IdempotencyStart::Replay(StoredResponse {
-            status: 200,
+        Ok(IdempotencyStart::Replay(StoredAnswer {
+            outcome: 200,
             body: "500".into(),
         }))
     );
@@ -91,7 +91,7 @@ async fn a_claim_taken_over_can_neither_move_money_nor_answer(backend: Backend) 
     keys.release(&second).await.unwrap();
     assert!(matches!(
         keys.start(&scope, "h", t0 + Duration::seconds(300)).await,
-        Ok(IdempotencyStart::Replay(StoredResponse { status: 200, .. }))
+        Ok(IdempotencyStart::Replay(StoredAnswer { outcome: 200, .. }))
     ));
     assert_eq!(app.history(&alice).await.len(), 1);
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::payment::{PaidItem, PaymentRecord};
 use crate::points::{Balance, BalanceChange, PointEntryKind};
-use crate::{DomainError, PaymentId, Won};
+use crate::{DomainError, PaymentId, PointChange, Won};
 
 /// Refunds close `cutoff` before the earliest schedule of the payment starts.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +61,7 @@ impl RefundPolicy {
                 user_id: payment.user_id,
                 expected_version: balance.version,
                 kind: PointEntryKind::Refund,
-                delta: payment.amount,
+                delta: PointChange::credit(payment.amount),
                 new_amount: balance.after_refund(payment.amount)?,
                 at: now,
             },
@@ -83,7 +83,7 @@ mod tests {
             id: PaymentId(4),
             user_id: UserId(1),
             reservations: vec![held(1, 30), held(2, 20)],
-            amount: Won(50),
+            amount: Won::new(50).unwrap(),
             paid_at: now(),
             refunded_at: refunded.then(now),
         }
@@ -111,8 +111,11 @@ mod tests {
                 now(),
             )
             .unwrap();
-        assert_eq!(d.credit.new_amount, Won(MAX_BALANCE.0 + 50));
-        assert_eq!(d.credit.delta, Won(50));
+        assert_eq!(
+            d.credit.new_amount,
+            Won::new(MAX_BALANCE.value() + 50).unwrap()
+        );
+        assert_eq!(d.credit.delta, PointChange::new(50));
         assert_eq!(d.credit.kind, PointEntryKind::Refund);
         assert_eq!(d.items.len(), 2);
     }
@@ -121,14 +124,14 @@ mod tests {
     fn once_and_before_the_cutoff() {
         let later = now() + Duration::days(2);
         assert_eq!(
-            POLICY.decide(&payment(true), later, &balance(Won(0)), now()),
+            POLICY.decide(&payment(true), later, &balance(Won::new(0).unwrap()), now()),
             Err(DomainError::AlreadyRefunded)
         );
         assert_eq!(
             POLICY.decide(
                 &payment(false),
                 now() + Duration::seconds(86_400),
-                &balance(Won(0)),
+                &balance(Won::new(0).unwrap()),
                 now()
             ),
             Err(DomainError::RefundClosed)

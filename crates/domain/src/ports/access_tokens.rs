@@ -16,6 +16,7 @@ pub struct IssuedAccessToken {
 pub trait AccessTokens: Send + Sync {
     /// A token for `user_id`, valid from `now`.
     fn issue(&self, user_id: UserId, now: DateTime<Utc>) -> Result<IssuedAccessToken, DomainError>;
-    /// [`DomainError::Unauthenticated`] for a malformed, forged or expired token.
-    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<UserId, DomainError>;
+    /// The user the token was issued to; `None` for a malformed, forged or
+    /// expired token.
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<UserId>;
 }

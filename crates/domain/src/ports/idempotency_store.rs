@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::idempotency::{IdempotencyClaim, IdempotencyScope, IdempotencyStart, StoredResponse};
+use crate::idempotency::{IdempotencyClaim, IdempotencyScope, IdempotencyStart, StoredAnswer};
 use crate::DomainError;
 
 /// Idempotency keys and the responses they answered, shared by every instance.
@@ -9,8 +9,8 @@ use crate::DomainError;
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Claims the key for this request, or says what to answer instead:
-    /// [`DomainError::IdempotencyKeyReused`] for a different request hash,
-    /// [`DomainError::IdempotencyKeyInFlight`] while the first is running.
+    /// [`IdempotencyStart::Reused`] for a different request hash,
+    /// [`IdempotencyStart::InFlight`] while the first is running.
     async fn start(
         &self,
         scope: &IdempotencyScope,
@@ -22,7 +22,7 @@ pub trait IdempotencyStore: Send + Sync {
     async fn complete(
         &self,
         claim: &IdempotencyClaim,
-        response: &StoredResponse,
+        response: &StoredAnswer,
     ) -> Result<(), DomainError>;
     /// Gives the key up so that a retry runs again (the first attempt failed
     /// without effect); only an unanswered claim that is still this run's.

@@ -9,11 +9,11 @@ use crate::{DomainError, PaymentId};
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait PaymentStore: Send + Sync {
-    /// [`DomainError::ConcurrentModification`] when the balance version moved;
+    /// [`StoreError::Conflict`](crate::StoreError::Conflict) when the balance version moved;
     /// [`DomainError::ReservationNotPayable`] / [`DomainError::ReservationExpired`]
     /// when a reservation is no longer HELD and unexpired. With a receipt,
     /// its claim is completed in the same transaction, or nothing is applied
-    /// and the answer is [`DomainError::IdempotencyKeyInFlight`].
+    /// and the answer is [`StoreError::ClaimTakenOver`](crate::StoreError::ClaimTakenOver).
     async fn pay<'a>(
         &self,
         decision: &PaymentDecision,
@@ -22,7 +22,7 @@ pub trait PaymentStore: Send + Sync {
     /// The payment and its reservations.
     async fn find(&self, id: PaymentId) -> Result<Option<PaymentRecord>, DomainError>;
     /// [`DomainError::AlreadyRefunded`] when another refund won;
-    /// [`DomainError::ConcurrentModification`] when the balance version moved.
+    /// [`StoreError::Conflict`](crate::StoreError::Conflict) when the balance version moved.
     /// A receipt is completed in the same transaction, as for `pay`.
     async fn refund<'a>(
         &self,

@@ -11,9 +11,9 @@ pub trait PointStore: Send + Sync {
     /// The balance, zero with version 0 when the user never had one.
     async fn balance(&self, user_id: UserId) -> Result<Balance, DomainError>;
     /// Applies the change and its history entry in one transaction;
-    /// [`DomainError::ConcurrentModification`] if the version moved. With a
+    /// [`StoreError::Conflict`](crate::StoreError::Conflict) if the version moved. With a
     /// receipt, its claim is completed in the same transaction, or nothing is
-    /// applied and the answer is [`DomainError::IdempotencyKeyInFlight`].
+    /// applied and the answer is [`StoreError::ClaimTakenOver`](crate::StoreError::ClaimTakenOver).
     async fn apply<'a>(
         &self,
         change: &BalanceChange,

@@ -39,6 +39,12 @@ impl QueueStatus {
     }
 }
 
+crate::error::parse_by_name!(
+    QueueStatus,
+    "queue status",
+    [PreQueue, Waiting, Active, Expired]
+);
+
 /// A token as read at one moment: status already accounts for the ACTIVE
 /// window's end, and `position` is 1 for the head of the line, 0 when not WAITING.
 #[derive(Debug, Clone, PartialEq)]
