@@ -62,3 +62,37 @@ impl SeatRepository for DbSeatRepository {
         Ok(row.map(Seat::try_from).transpose()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::seat::SeatStatus;
+
+    fn row(status: &str, price: i64) -> seat::Model {
+        seat::Model {
+            id: 1,
+            schedule_id: 2,
+            seat_number: 3,
+            price,
+            status: status.into(),
+            hold_expires_at_ms: None,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn a_row_the_build_cannot_read_is_an_internal_error_not_a_guess() {
+        assert_eq!(
+            Seat::try_from(row("SOLD", 10)).map(|s| s.status),
+            Ok(SeatStatus::Sold)
+        );
+        assert!(matches!(
+            Seat::try_from(row("RESERVED", 10)),
+            Err(StoreError::Internal(_))
+        ));
+        assert!(matches!(
+            Seat::try_from(row("AVAILABLE", -1)),
+            Err(StoreError::Internal(_))
+        ));
+    }
+}
