@@ -49,6 +49,21 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub cors: CorsSettings,
+    /// Unset endpoint: no trace export.
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+}
+
+/// OpenTelemetry trace export (OTLP over HTTP/protobuf); off unless an
+/// endpoint is set.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TelemetrySettings {
+    /// The collector's OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` on every exported span; default `concert-server`.
+    #[serde(default)]
+    pub service_name: Option<String>,
 }
 
 /// How log lines are written.
@@ -81,6 +96,10 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// The longest a client may take to send a request body; then 408.
     pub body_timeout_ms: u64,
+    /// Serve `/metrics` on this port (same host) instead of the main port;
+    /// unset: on the main port.
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
 }
 
 impl DatabaseSettings {

@@ -1,0 +1,94 @@
+//! What actix-http's parser refuses before any route runs is problem+json
+//! too: raw bytes over a TcpStream to the real binary.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::server::{Db, Server};
+
+/// Sends `request` raw and reads the answer until the server closes.
+async fn raw(port: u16, request: &[u8]) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    // The server may answer and close before it has read everything.
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"));
+    let status = head[9..12].parse().unwrap();
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+fn assert_problem(status: u16, head: &str, body: &str, code: &str) {
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{status}: {head}"
+    );
+    assert!(
+        head.contains(&format!("content-length: {}", body.len())),
+        "{head}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(problem["status"], status, "{body}");
+    assert_eq!(problem["code"], code, "{body}");
+    assert_eq!(problem["type"], "about:blank", "{body}");
+    assert!(problem["title"].is_string(), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parser_errors_are_problem_json() {
+    let url = Db::Sqlite.fresh().await.unwrap();
+    let server = Server::start(&url, &[]).await;
+    let port: u16 = server.address.rsplit(':').next().unwrap().parse().unwrap();
+
+    let mut many = b"GET /health/live HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..200 {
+        many.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    let long_line = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100 * 1024));
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("too many headers", many, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE"),
+        (
+            "NUL in a header",
+            b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n".to_vec(),
+            400,
+            "VALIDATION_FAILED",
+        ),
+        (
+            "0xFF in the path",
+            b"GET /health/\xfflive HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            400,
+            "VALIDATION_FAILED",
+        ),
+        (
+            "not HTTP at all",
+            b"HELLO THERE\r\n\r\n".to_vec(),
+            400,
+            "VALIDATION_FAILED",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let (got, head, body) = raw(port, &request).await;
+        assert_eq!(got, status, "{what}: {head}\n{body}");
+        assert_problem(got, &head, &body, code);
+    }
+    // A 100 KB request line: refused (431 or 400 by the parser), as problem+json.
+    let (got, head, body) = raw(port, long_line.as_bytes()).await;
+    assert!(matches!(got, 400 | 414 | 431), "{head}");
+    assert!(head.contains("content-type: application/problem+json"), "{head}");
+    serde_json::from_str::<serde_json::Value>(&body).unwrap();
+
+    // Ordinary answers are untouched, on the same kind of connection.
+    let (got, head, body) = raw(
+        port,
+        b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(got, 200, "{head}");
+    assert!(!head.contains("problem+json"), "{head} {body}");
+}
