@@ -70,6 +70,11 @@ pub async fn body_guard(
             ApiError::from(DomainError::validation("strings must not contain U+0000")).into(),
         );
     }
+    let body = crate::json_shape::normalise(body).map_err(ApiError::from)?;
+    if declared.is_some() {
+        req.headers_mut()
+            .insert(header::CONTENT_LENGTH, header::HeaderValue::from(body.len()));
+    }
     req.set_payload(Payload::from(body));
     Ok(next.call(req).await?.map_into_boxed_body())
 }

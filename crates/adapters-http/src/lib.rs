@@ -10,6 +10,7 @@ mod extract;
 mod fallbacks;
 mod handlers;
 mod idempotent;
+mod json_shape;
 mod limits;
 mod metrics;
 mod openapi;

@@ -353,6 +353,13 @@ impl Settings {
                 reason: "must be greater than 0".into(),
             });
         }
+        if !(1..=50).contains(&self.reservation.max_holds_per_user) {
+            return Err(SettingsError::Invalid {
+                key: "reservation.max_holds_per_user",
+                reason: "must be from 1 to 50 (a payment's `reservationIds` documents 50 at most)"
+                    .into(),
+            });
+        }
         if !(1..=50).contains(&self.reservation.max_tickets_per_user) {
             return Err(SettingsError::Invalid {
                 key: "reservation.max_tickets_per_user",
