@@ -72,8 +72,10 @@ pub async fn body_guard(
     }
     let body = crate::json_shape::normalise(body).map_err(ApiError::from)?;
     if declared.is_some() {
-        req.headers_mut()
-            .insert(header::CONTENT_LENGTH, header::HeaderValue::from(body.len()));
+        req.headers_mut().insert(
+            header::CONTENT_LENGTH,
+            header::HeaderValue::from(body.len()),
+        );
     }
     req.set_payload(Payload::from(body));
     Ok(next.call(req).await?.map_into_boxed_body())

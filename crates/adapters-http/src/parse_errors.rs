@@ -49,7 +49,8 @@ impl<T: AsyncWrite + Unpin> ProblemIo<T> {
     /// Writes what is pending; ready once nothing is.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.written < self.pending.len() {
-            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.written..]))?;
+            let n =
+                ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.written..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -145,10 +146,8 @@ fn rewrite(buf: &[u8]) -> Option<Vec<u8>> {
     if !empty {
         return None;
     }
-    let body = serde_json::to_string(
-        &ApiError::Http(status, detail(status).to_owned()).problem(),
-    )
-    .ok()?;
+    let body =
+        serde_json::to_string(&ApiError::Http(status, detail(status).to_owned()).problem()).ok()?;
     let mut out = Vec::with_capacity(head_len + body.len() + 64);
     out.extend_from_slice(status_line.as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -196,7 +195,9 @@ mod tests {
             b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ncontent-type: text/plain\r\n\r\n"
         )
         .is_none());
-        assert!(rewrite(b"HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\n\r\n").is_none());
+        assert!(
+            rewrite(b"HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\n\r\n").is_none()
+        );
         assert!(rewrite(b"{\"partial\": \"body\"}").is_none());
     }
 }

@@ -10,11 +10,13 @@ use std::net::TcpListener;
 use actix_http::body::MessageBody;
 use actix_http::{HttpService, Request, Response};
 use actix_server::Server;
-use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt};
+use actix_service::{
+    fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt,
+};
 use actix_web::dev::AppConfig;
+use actix_web::rt::net::TcpStream;
 use actix_web::{web, App, HttpResponse};
 use adapters_http::{Metrics, ProblemIo};
-use actix_web::rt::net::TcpStream;
 
 /// How long in-flight requests may drain after SIGTERM.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
@@ -86,9 +88,11 @@ pub fn metrics_elsewhere(elsewhere: bool) -> impl FnOnce(&mut web::ServiceConfig
             cfg.route(
                 "/metrics",
                 web::to(|| async {
-                    actix_web::ResponseError::error_response(&adapters_http::ApiError::RouteNotFound(
-                        "/metrics is served on the metrics port".into(),
-                    ))
+                    actix_web::ResponseError::error_response(
+                        &adapters_http::ApiError::RouteNotFound(
+                            "/metrics is served on the metrics port".into(),
+                        ),
+                    )
                 }),
             );
         }

@@ -165,7 +165,12 @@ pub async fn check(a: &str, db_url: &str, users: &[User], outcomes: &[Outcome]) 
                 .filter(|e| e["type"] == o.kind && e["amount"] == o.amount)
                 .collect();
             if o.status.is_success() {
-                assert_eq!(landed.len(), 1, "{o:?}: answered 2xx, moved {}", landed.len());
+                assert_eq!(
+                    landed.len(),
+                    1,
+                    "{o:?}: answered 2xx, moved {}",
+                    landed.len()
+                );
                 assert_eq!(
                     o.body["balance"], landed[0]["balanceAfter"],
                     "{o:?}: the answer reports the balance its money left"

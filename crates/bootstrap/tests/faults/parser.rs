@@ -50,9 +50,17 @@ async fn parser_errors_are_problem_json() {
         many.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
     }
     many.extend_from_slice(b"\r\n");
-    let long_line = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100 * 1024));
+    let long_line = format!(
+        "GET /{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
-        ("too many headers", many, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE"),
+        (
+            "too many headers",
+            many,
+            431,
+            "REQUEST_HEADER_FIELDS_TOO_LARGE",
+        ),
         (
             "NUL in a header",
             b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n".to_vec(),
@@ -80,7 +88,10 @@ async fn parser_errors_are_problem_json() {
     // A 100 KB request line: refused (431 or 400 by the parser), as problem+json.
     let (got, head, body) = raw(port, long_line.as_bytes()).await;
     assert!(matches!(got, 400 | 414 | 431), "{head}");
-    assert!(head.contains("content-type: application/problem+json"), "{head}");
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
     serde_json::from_str::<serde_json::Value>(&body).unwrap();
 
     // Ordinary answers are untouched, on the same kind of connection.

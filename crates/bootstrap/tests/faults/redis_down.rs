@@ -45,7 +45,10 @@ impl Redis {
         };
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(10), "redis-server up");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server up"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Some(Redis { child, port })
@@ -160,10 +163,16 @@ async fn redis_stopped_mid_sale(db: Db) {
     }
 
     redis.kill();
-    let expect_503 = |what: &str, status: StatusCode, retry_after: Option<&reqwest::header::HeaderValue>, waited: Duration| {
+    let expect_503 = |what: &str,
+                      status: StatusCode,
+                      retry_after: Option<&reqwest::header::HeaderValue>,
+                      waited: Duration| {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}");
         assert!(retry_after.is_some(), "{what}: 503 without Retry-After");
-        assert!(waited < Duration::from_secs(5), "{what}: answered after {waited:?}");
+        assert!(
+            waited < Duration::from_secs(5),
+            "{what}: answered after {waited:?}"
+        );
     };
     for (u, user) in users.iter().enumerate() {
         let started = Instant::now();
