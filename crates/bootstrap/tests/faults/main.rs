@@ -5,6 +5,7 @@ mod crash;
 mod invariants;
 mod link;
 mod memory;
+mod ops;
 mod parser;
 mod proxy;
 mod redis_down;
