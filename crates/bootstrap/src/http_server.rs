@@ -42,11 +42,18 @@ where
 {
     let addr = listener.local_addr()?;
     let mut builder = Server::build().shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
+    // On SIGTERM, idle keep-alive connections close at once (as HttpServer does).
+    let shutdown = builder.graceful_shutdown_signal();
     builder = builder.listen(format!("concert-http-{addr}"), listener, move || {
         let factory = app()
             .into_factory()
             .map_err(|err| err.into().error_response());
+        let shutdown = shutdown.clone();
         let http = HttpService::build()
+            .graceful_shutdown_signal(move || {
+                let signal = shutdown.clone();
+                async move { signal.notified().await }
+            })
             .local_addr(addr)
             .h1(map_config(factory, |_| AppConfig::default()));
         fn_service(|io: TcpStream| async move {
