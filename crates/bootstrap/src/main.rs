@@ -30,7 +30,8 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let _telemetry = match bootstrap::telemetry::init(settings.log.format, &settings.telemetry) {
+    let _telemetry = match bootstrap::telemetry::init_with(settings.log.format, &settings.telemetry)
+    {
         Ok(guard) => guard,
         Err(error) => {
             eprintln!("concert-server: {error:#}");

@@ -33,8 +33,16 @@ impl Drop for TelemetryGuard {
 
 /// Logs to stdout; `RUST_LOG` overrides the default level. Request spans
 /// carry `request_id`, so every line logged inside a request names it.
-/// Refuses an OTLP endpoint the binary cannot serve (built without `otel`).
-pub fn init(format: LogFormat, telemetry: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
+pub fn init(format: LogFormat) {
+    let _ = tracing::subscriber::set_global_default(subscriber(format, std::io::stdout));
+}
+
+/// [`init`], plus the trace export `telemetry` configures. Refuses an OTLP
+/// endpoint the binary cannot serve (built without the `otel` feature).
+pub fn init_with(
+    format: LogFormat,
+    telemetry: &TelemetrySettings,
+) -> anyhow::Result<TelemetryGuard> {
     let (extra, guard) = exporter(telemetry)?;
     let _ = tracing::subscriber::set_global_default(build(format, std::io::stdout, extra));
     Ok(guard)

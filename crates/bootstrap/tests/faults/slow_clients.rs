@@ -106,11 +106,9 @@ async fn slow_clients(db: Db) {
             "POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Slow-{i}: "
         );
         slow.push(tokio::spawn(trickle(port, head, b'a')));
-        let body = format!(
-            "POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-             Content-Length: 1000\r\n\r\n{{\"loginId\": \""
-        );
-        slow.push(tokio::spawn(trickle(port, body, b'a')));
+        let body = "POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000\r\n\r\n{\"loginId\": \"";
+        slow.push(tokio::spawn(trickle(port, body.to_owned(), b'a')));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
