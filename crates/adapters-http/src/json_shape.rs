@@ -2,13 +2,41 @@
 //! that what the OpenAPI document's JSON Schema admits is what the server
 //! reads:
 //! - the body is a JSON object (serde would otherwise read `[1, 2]` into a
-//!   struct's fields by position): anything else is 400 VALIDATION_FAILED;
+//!   struct's fields by position): anything else fails when the handler's
+//!   JSON extractor reads it, so it is 400 VALIDATION_FAILED in the
+//!   extractor's turn (after the admin key, say), not before;
 //! - a whole number written with a fraction or exponent (`2.0`, `1e3`) is the
 //!   integer it spells, as in JSON Schema (`2.0` matches `"type": "integer"`);
 //!   `2.5` stays a fraction and the field's extractor refuses it.
 
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::web::Bytes;
 use domain::DomainError;
+
+/// The payload the handlers read, and its length when it is the (possibly
+/// rewritten) body: see the module's rules.
+pub(crate) fn payload(body: Bytes) -> (Payload, Option<usize>) {
+    match normalise(body) {
+        Ok(body) => {
+            let length = body.len();
+            (Payload::from(body), Some(length))
+        }
+        Err(refused) => {
+            let error = PayloadError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                refused.to_string(),
+            ));
+            let stream = futures::stream::once(async move { Err(error) });
+            (
+                Payload::Stream {
+                    payload: Box::pin(stream),
+                },
+                None,
+            )
+        }
+    }
+}
 
 /// The largest magnitude a whole number is rewritten at (2^53, the integers
 /// every JSON client holds exactly; the document's bounds are within it).

@@ -7,6 +7,10 @@
 //! rewrites such a head, as it is written, into a problem+json response with
 //! the same status.
 //!
+//! A request line over 8 KiB (what the wrapper saw read before the first
+//! line break of the request) that the parser refused is answered 414 URI Too
+//! Long, as HTTP servers usually do, instead of actix-http's 400 or 431.
+//!
 //! The rule it applies is narrow: a response head at the start of a write
 //! with a 4xx/5xx status, `content-length: 0` and no `content-type`. Every
 //! error the application itself answers is problem+json (it has a
@@ -27,7 +31,14 @@ pub struct ProblemIo<T> {
     /// A rewritten response accepted from the dispatcher, not yet all written.
     pending: Vec<u8>,
     written: usize,
+    /// Bytes of the current request line read so far, and whether its end
+    /// has not been read yet (both reset by each answer written).
+    request_line: usize,
+    in_request_line: bool,
 }
+
+/// A longer request line that the parser refuses is 414.
+const LONG_REQUEST_LINE: usize = 8 * 1024;
 
 impl<T> ProblemIo<T> {
     /// Wraps an accepted connection.
@@ -36,6 +47,8 @@ impl<T> ProblemIo<T> {
             inner,
             pending: Vec::new(),
             written: 0,
+            request_line: 0,
+            in_request_line: true,
         }
     }
 
@@ -68,7 +81,20 @@ impl<T: AsyncRead + Unpin> AsyncRead for ProblemIo<T> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if this.in_request_line {
+            let read = &buf.filled()[before..];
+            match read.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    this.request_line += end;
+                    this.in_request_line = false;
+                }
+                None => this.request_line += read.len(),
+            }
+        }
+        polled
     }
 }
 
@@ -80,7 +106,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ProblemIo<T> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
-        match rewrite(buf) {
+        let long_line = this.request_line > LONG_REQUEST_LINE;
+        // An answer: what is read next starts a new request.
+        this.request_line = 0;
+        this.in_request_line = true;
+        match rewrite(buf, long_line) {
             Some(rewritten) => {
                 // Taken whole; what the socket does not take now goes out on
                 // the next write, flush or shutdown.
@@ -112,13 +142,15 @@ fn detail(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "the request could not be parsed (malformed request line or header)",
         408 => "the request head did not arrive in time",
+        414 => "the request line is too long (over 8 KiB)",
         431 => "the request head is too large (too many or too long headers, or request line)",
         _ => "the request was refused before it reached the application",
     }
 }
 
-/// The bytes to write instead of `buf`, when `buf` starts with a bare error head.
-fn rewrite(buf: &[u8]) -> Option<Vec<u8>> {
+/// The bytes to write instead of `buf`, when `buf` starts with a bare error
+/// head (`long_line`: the request line refused was over the limit).
+fn rewrite(buf: &[u8], long_line: bool) -> Option<Vec<u8>> {
     if !buf.starts_with(b"HTTP/1.") {
         return None;
     }
@@ -126,9 +158,14 @@ fn rewrite(buf: &[u8]) -> Option<Vec<u8>> {
     let head = std::str::from_utf8(&buf[..head_len - 4]).ok()?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next()?;
-    let status = StatusCode::from_bytes(status_line.get(9..12)?.as_bytes()).ok()?;
+    let mut status = StatusCode::from_bytes(status_line.get(9..12)?.as_bytes()).ok()?;
     if status.as_u16() < 400 {
         return None;
+    }
+    let mut status_line = status_line.to_owned();
+    if long_line && matches!(status.as_u16(), 400 | 431) {
+        status = StatusCode::URI_TOO_LONG;
+        status_line = format!("{} 414 URI Too Long", &status_line[..8]);
     }
     let mut kept = Vec::new();
     let mut empty = false;
@@ -173,7 +210,7 @@ mod tests {
     #[test]
     fn a_bare_error_head_becomes_problem_json_with_its_status() {
         let out = text(
-            rewrite(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\ndate: x\r\n\r\n")
+            rewrite(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\ndate: x\r\n\r\n", false)
                 .unwrap(),
         );
         let (head, body) = out.split_once("\r\n\r\n").unwrap();
@@ -188,16 +225,45 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_long_request_line_is_414() {
+        let out = text(
+            rewrite(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n",
+                true,
+            )
+            .unwrap(),
+        );
+        assert!(out.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{out}");
+        assert!(out.contains("\"code\":\"URI_TOO_LONG\""), "{out}");
+        // A timeout stays a timeout.
+        let out = text(
+            rewrite(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n",
+                true,
+            )
+            .unwrap(),
+        );
+        assert!(out.starts_with("HTTP/1.1 408 "), "{out}");
+    }
+
+    #[test]
     fn answers_with_a_body_or_a_type_or_a_success_are_left_alone() {
-        assert!(rewrite(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").is_none());
-        assert!(rewrite(b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}").is_none());
+        assert!(rewrite(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", false).is_none());
         assert!(rewrite(
-            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ncontent-type: text/plain\r\n\r\n"
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}",
+            false
         )
         .is_none());
-        assert!(
-            rewrite(b"HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\n\r\n").is_none()
-        );
-        assert!(rewrite(b"{\"partial\": \"body\"}").is_none());
+        assert!(rewrite(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ncontent-type: text/plain\r\n\r\n",
+            false
+        )
+        .is_none());
+        assert!(rewrite(
+            b"HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\n\r\n",
+            false
+        )
+        .is_none());
+        assert!(rewrite(b"{\"partial\": \"body\"}", false).is_none());
     }
 }
