@@ -447,5 +447,25 @@ mod tests {
         assert!(err.contains("log.format") || err.contains("xml"), "{err}");
         std::env::remove_var("APP__LOG__FORMAT");
         std::env::remove_var("APP__CORS__ALLOWED_ORIGINS");
+
+        assert!(defaults.server.metrics_port.is_none());
+        assert!(defaults.telemetry.otlp_endpoint.is_none());
+        std::env::set_var("APP__SERVER__METRICS_PORT", "9100");
+        std::env::set_var(
+            "APP__TELEMETRY__OTLP_ENDPOINT",
+            "http://127.0.0.1:4318/v1/traces",
+        );
+        let observed = Settings::load().unwrap();
+        assert_eq!(observed.server.metrics_port, Some(9100));
+        assert_eq!(
+            observed.telemetry.otlp_endpoint.as_deref(),
+            Some("http://127.0.0.1:4318/v1/traces")
+        );
+        std::env::remove_var("APP__SERVER__METRICS_PORT");
+        std::env::remove_var("APP__TELEMETRY__OTLP_ENDPOINT");
+        std::env::set_var("APP__RESERVATION__MAX_HOLDS_PER_USER", "51");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("reservation.max_holds_per_user"), "{err}");
+        std::env::remove_var("APP__RESERVATION__MAX_HOLDS_PER_USER");
     }
 }
