@@ -151,7 +151,8 @@ fn detail(status: StatusCode) -> &'static str {
 /// The bytes to write instead of `buf`, when `buf` starts with a bare error
 /// head (`long_line`: the request line refused was over the limit).
 fn rewrite(buf: &[u8], long_line: bool) -> Option<Vec<u8>> {
-    if !buf.starts_with(b"HTTP/1.") {
+    // Most writes are successful answers or bodies: leave them at once.
+    if !buf.starts_with(b"HTTP/1.") || !matches!(buf.get(9), Some(b'4' | b'5')) {
         return None;
     }
     let head_len = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
