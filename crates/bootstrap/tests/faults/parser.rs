@@ -107,3 +107,56 @@ async fn parser_errors_are_problem_json() {
     assert_eq!(got, 200, "{head}");
     assert!(!head.contains("problem+json"), "{head} {body}");
 }
+
+/// JSON bodies follow JSON Schema's reading: `100.0` is the integer 100, a
+/// fraction is 400, and a body that is not an object is 400 (after the admin
+/// key, which is checked first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_bodies_are_read_as_json_schema_reads_them() {
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    use crate::server::{client, try_answer, ADMIN_KEY};
+
+    let url = Db::Sqlite.fresh().await.unwrap();
+    let server = Server::start(&url, &[]).await;
+    let a = &server.address;
+    let user = &crate::invariants::users(a, "shape", 1).await[0];
+    let http = client();
+    let charge = |body: &'static str| {
+        http.post(format!("{a}/api/v1/users/{}/points/charge", user.id))
+            .bearer_auth(&user.token)
+            .header("Content-Type", "application/json")
+            .body(body)
+    };
+    let (status, body) = try_answer(charge(r#"{"amount": 100.0}"#)).await.unwrap();
+    assert_eq!(
+        (status, &body["balance"]),
+        (StatusCode::OK, &json!(100)),
+        "{body}"
+    );
+    let (status, body) = try_answer(charge(r#"{"amount": 1e2}"#)).await.unwrap();
+    assert_eq!(
+        (status, &body["balance"]),
+        (StatusCode::OK, &json!(200)),
+        "{body}"
+    );
+    for refused in [r#"{"amount": 100.5}"#, "[100]"] {
+        let (status, body) = try_answer(charge(refused)).await.unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}: {body}");
+        assert_eq!(body["code"], "VALIDATION_FAILED", "{refused}: {body}");
+    }
+    let queue = |key: &'static str| {
+        http.patch(format!("{a}/api/v1/admin/concerts/1/queue"))
+            .header("X-Admin-Key", key)
+            .header("Content-Type", "application/json")
+            .body("[null, null]")
+    };
+    let (status, body) = try_answer(queue("wrong")).await.unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN, "the key first: {body}");
+    let concert = crate::invariants::concert(a, 1, 1_000).await;
+    assert_eq!(concert.0, 1);
+    let (status, body) = try_answer(queue(ADMIN_KEY)).await.unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "VALIDATION_FAILED", "{body}");
+}
