@@ -4,7 +4,7 @@
 //! this one place for every endpoint (PostgreSQL cannot store it in text).
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
@@ -70,7 +70,12 @@ pub async fn body_guard(
             ApiError::from(DomainError::validation("strings must not contain U+0000")).into(),
         );
     }
-    req.set_payload(Payload::from(body));
+    let (payload, length) = crate::json_shape::payload(body);
+    if let (Some(_), Some(length)) = (declared, length) {
+        req.headers_mut()
+            .insert(header::CONTENT_LENGTH, header::HeaderValue::from(length));
+    }
+    req.set_payload(payload);
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 

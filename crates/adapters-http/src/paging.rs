@@ -57,6 +57,7 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 500, default = 100)]
     limit: Option<u32>,
     /// The `nextCursor` of the previous page; absent for the first page.
+    #[param(pattern = "^01[0-9a-fA-F]{16}$")]
     after: Option<String>,
 }
 

@@ -34,6 +34,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .wrap(middleware::ErrorHandlers::new().default_handler(as_problem))
                     .wrap(middleware::from_fn(body_guard))
                     .wrap(middleware::from_fn(deadline))
+                    .wrap(crate::telemetry::root_spans())
                     .wrap(middleware::from_fn(telemetry))
                     // gzip (or another encoding the client accepts) for every body.
                     .wrap(middleware::Compress::default())

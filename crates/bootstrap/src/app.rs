@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use adapters_db::{
     DatabaseConnection, DbConcertRepository, DbIdempotencyStore, DbLoginAttempts, DbPaymentStore,
     DbPointStore, DbQueueStore, DbReservationStore, DbSalesReport, DbSeatRepository,
@@ -463,14 +463,14 @@ fn serve_http(settings: &Settings, state: web::Data<AppState>) -> anyhow::Result
     let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
     let port = listener.local_addr()?.port();
     let origins = settings.cors.allowed_origins.clone();
-    let server = HttpServer::new(move || {
+    let metrics = crate::http_server::metrics_listener(settings, &state.metrics)?;
+    let elsewhere = metrics.is_some();
+    let server = crate::http_server::serve(listener, metrics, move || {
         App::new()
             .wrap(adapters_http::cors(&origins))
+            .configure(crate::http_server::metrics_elsewhere(elsewhere))
             .configure(adapters_http::configure(state.clone()))
-    })
-    .listen(listener)?
-    .shutdown_timeout(30)
-    .run();
+    })?;
     Ok((port, server))
 }
 

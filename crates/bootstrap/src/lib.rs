@@ -4,6 +4,7 @@
 mod app;
 mod clock;
 pub mod healthcheck;
+mod http_server;
 mod jobs;
 mod random;
 mod seed;

@@ -30,7 +30,14 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    bootstrap::telemetry::init(settings.log.format);
+    let _telemetry = match bootstrap::telemetry::init_with(settings.log.format, &settings.telemetry)
+    {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("concert-server: {error:#}");
+            std::process::exit(2);
+        }
+    };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => run_migrations(&settings)
             .await

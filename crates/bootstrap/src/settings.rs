@@ -49,6 +49,21 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub cors: CorsSettings,
+    /// Unset endpoint: no trace export.
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+}
+
+/// OpenTelemetry trace export (OTLP over HTTP/protobuf); off unless an
+/// endpoint is set.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TelemetrySettings {
+    /// The collector's OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` on every exported span; default `concert-server`.
+    #[serde(default)]
+    pub service_name: Option<String>,
 }
 
 /// How log lines are written.
@@ -81,6 +96,10 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// The longest a client may take to send a request body; then 408.
     pub body_timeout_ms: u64,
+    /// Serve `/metrics` on this port (same host) instead of the main port;
+    /// unset: on the main port.
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
 }
 
 impl DatabaseSettings {
@@ -334,6 +353,13 @@ impl Settings {
                 reason: "must be greater than 0".into(),
             });
         }
+        if !(1..=50).contains(&self.reservation.max_holds_per_user) {
+            return Err(SettingsError::Invalid {
+                key: "reservation.max_holds_per_user",
+                reason: "must be from 1 to 50 (a payment's `reservationIds` documents 50 at most)"
+                    .into(),
+            });
+        }
         if !(1..=50).contains(&self.reservation.max_tickets_per_user) {
             return Err(SettingsError::Invalid {
                 key: "reservation.max_tickets_per_user",
@@ -421,5 +447,25 @@ mod tests {
         assert!(err.contains("log.format") || err.contains("xml"), "{err}");
         std::env::remove_var("APP__LOG__FORMAT");
         std::env::remove_var("APP__CORS__ALLOWED_ORIGINS");
+
+        assert!(defaults.server.metrics_port.is_none());
+        assert!(defaults.telemetry.otlp_endpoint.is_none());
+        std::env::set_var("APP__SERVER__METRICS_PORT", "9100");
+        std::env::set_var(
+            "APP__TELEMETRY__OTLP_ENDPOINT",
+            "http://127.0.0.1:4318/v1/traces",
+        );
+        let observed = Settings::load().unwrap();
+        assert_eq!(observed.server.metrics_port, Some(9100));
+        assert_eq!(
+            observed.telemetry.otlp_endpoint.as_deref(),
+            Some("http://127.0.0.1:4318/v1/traces")
+        );
+        std::env::remove_var("APP__SERVER__METRICS_PORT");
+        std::env::remove_var("APP__TELEMETRY__OTLP_ENDPOINT");
+        std::env::set_var("APP__RESERVATION__MAX_HOLDS_PER_USER", "51");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("reservation.max_holds_per_user"), "{err}");
+        std::env::remove_var("APP__RESERVATION__MAX_HOLDS_PER_USER");
     }
 }

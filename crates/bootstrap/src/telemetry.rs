@@ -1,13 +1,96 @@
+//! Logs (plain or one JSON object a line) and, with the `otel` cargo
+//! feature and `telemetry.otlp_endpoint` set, OpenTelemetry trace export
+//! over OTLP/HTTP (protobuf).
+
 use tracing::Subscriber;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::{Layered, SubscriberExt};
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
+use crate::settings::TelemetrySettings;
 use crate::LogFormat;
+
+/// What every layer sits on: the registry, filtered by `RUST_LOG`.
+type Base = Layered<EnvFilter, Registry>;
+/// One layer of the subscriber (the log format, the trace exporter).
+type BoxedLayer = Box<dyn Layer<Base> + Send + Sync>;
+
+/// Keeps the trace exporter alive; dropping it flushes the spans not yet sent.
+#[must_use = "dropping the guard stops the trace export"]
+pub struct TelemetryGuard {
+    #[cfg(feature = "otel")]
+    provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        #[cfg(feature = "otel")]
+        if let Some(provider) = self.provider.take() {
+            let _ = provider.shutdown();
+        }
+    }
+}
 
 /// Logs to stdout; `RUST_LOG` overrides the default level. Request spans
 /// carry `request_id`, so every line logged inside a request names it.
 pub fn init(format: LogFormat) {
     let _ = tracing::subscriber::set_global_default(subscriber(format, std::io::stdout));
+}
+
+/// [`init`], plus the trace export `telemetry` configures. Refuses an OTLP
+/// endpoint the binary cannot serve (built without the `otel` feature).
+pub fn init_with(
+    format: LogFormat,
+    telemetry: &TelemetrySettings,
+) -> anyhow::Result<TelemetryGuard> {
+    let (extra, guard) = exporter(telemetry)?;
+    let _ = tracing::subscriber::set_global_default(build(format, std::io::stdout, extra));
+    Ok(guard)
+}
+
+#[cfg(not(feature = "otel"))]
+fn exporter(telemetry: &TelemetrySettings) -> anyhow::Result<(Vec<BoxedLayer>, TelemetryGuard)> {
+    if telemetry.otlp_endpoint.is_some() {
+        anyhow::bail!(
+            "telemetry.otlp_endpoint is set, but this binary was built without the `otel` \
+             feature (cargo build --features otel)"
+        );
+    }
+    Ok((Vec::new(), TelemetryGuard {}))
+}
+
+#[cfg(feature = "otel")]
+fn exporter(telemetry: &TelemetrySettings) -> anyhow::Result<(Vec<BoxedLayer>, TelemetryGuard)> {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use opentelemetry_sdk::Resource;
+
+    let Some(endpoint) = &telemetry.otlp_endpoint else {
+        return Ok((Vec::new(), TelemetryGuard { provider: None }));
+    };
+    let exporter = SpanExporter::builder()
+        .with_http()
+        .with_endpoint(endpoint.as_str())
+        .build()
+        .map_err(|e| anyhow::anyhow!("telemetry.otlp_endpoint: {e}"))?;
+    let service = telemetry
+        .service_name
+        .clone()
+        .unwrap_or_else(|| "concert-server".into());
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(Resource::builder().with_service_name(service).build())
+        .build();
+    let layer: BoxedLayer = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("concert-server"))
+        .boxed();
+    Ok((
+        vec![layer],
+        TelemetryGuard {
+            provider: Some(provider),
+        },
+    ))
 }
 
 fn filter() -> EnvFilter {
@@ -24,24 +107,34 @@ pub fn subscriber<W>(format: LogFormat, writer: W) -> Box<dyn Subscriber + Send 
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter())
-        .with_writer(writer);
-    match format {
-        LogFormat::Json => Box::new(
-            builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .with_span_list(true)
-                .finish(),
-        ),
+    build(format, writer, Vec::new())
+}
+
+fn build<W>(
+    format: LogFormat,
+    writer: W,
+    extra: Vec<BoxedLayer>,
+) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer);
+    let fmt: BoxedLayer = match format {
+        LogFormat::Json => fmt
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(true)
+            .boxed(),
         LogFormat::Plain => {
             // Colours only on a terminal: log files and collectors get plain text.
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-            Box::new(builder.with_target(false).with_ansi(ansi).finish())
+            fmt.with_target(false).with_ansi(ansi).boxed()
         }
-    }
+    };
+    let mut layers = vec![fmt];
+    layers.extend(extra);
+    Box::new(Registry::default().with(filter()).with(layers))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub struct QueueControlRequest {
     /// 1–100000: replaces `queue.max_active_per_concert` for this concert;
     /// absent keeps it. Lowering it expires nobody.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000)]
     pub max_active: Option<i64>,
 }
 

@@ -31,6 +31,7 @@ pub struct NewConcertRequest {
     /// 1–50 seats one user may own of this concert. Absent: config
     /// `reservation.max_tickets_per_user`.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub max_tickets_per_user: Option<i64>,
 }
 

@@ -7,13 +7,63 @@ use utoipa::ToSchema;
 
 /// Either `reservationId` (one seat) or `reservationIds` (1 to
 /// `reservation.max_holds_per_user` distinct ids of one concert), not both.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRequest {
-    #[schema(minimum = 1, maximum = 9007199254740991.0)]
     pub reservation_id: Option<i64>,
     pub reservation_ids: Option<Vec<i64>>,
 }
+
+/// The upper bound of `reservation.max_holds_per_user` (bootstrap's settings
+/// refuse more), so the most ids a payment can ever carry.
+pub const MAX_HOLDS_CAP: usize = 50;
+
+/// The "one of the two forms" rule as JSON Schema: exactly one branch holds,
+/// so a body with both ids (or neither) is invalid, as the server says (400).
+impl utoipa::PartialSchema for PaymentRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let id = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1))
+                .maximum(Some(9_007_199_254_740_991_i64))
+        };
+        // The other form's member may be null or left out.
+        let absent = || ObjectBuilder::new().schema_type(Type::Null);
+        OneOfBuilder::new()
+            .description(Some(
+                "Either `reservationId` (one seat) or `reservationIds` (1 to \
+                 `reservation.max_holds_per_user` distinct ids of one concert; that \
+                 setting is 1-50, default 4, and `maxItems` states its upper bound), not both.",
+            ))
+            .item(
+                ObjectBuilder::new()
+                    .property("reservationId", id())
+                    .property("reservationIds", absent())
+                    .required("reservationId"),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .property(
+                        "reservationIds",
+                        ArrayBuilder::new()
+                            .items(id())
+                            .min_items(Some(1))
+                            .max_items(Some(MAX_HOLDS_CAP))
+                            .unique_items(true),
+                    )
+                    .property("reservationId", absent())
+                    .required("reservationIds"),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for PaymentRequest {}
 
 impl PaymentRequest {
     /// The ids to pay, and whether the body used the multi-seat form.

@@ -48,8 +48,10 @@ pub struct WaitlistEntryList {
 #[into_params(parameter_in = Query)]
 pub struct WaitlistPageQuery {
     /// 1–500, default 100.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, default = 100)]
     pub limit: Option<String>,
     /// The `nextCursor` of the previous page.
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
     pub after: Option<String>,
 }
 
@@ -67,9 +69,14 @@ impl WaitlistPageQuery {
         let after = match &self.after {
             None => None,
             Some(raw) => Some(WaitlistEntryId(
-                raw.parse::<i64>()
-                    .ok()
-                    .filter(|id| *id > 0)
+                // Exactly what `nextCursor` holds (and the document's pattern).
+                Some(raw)
+                    .filter(|r| {
+                        (1..=18).contains(&r.len())
+                            && !r.starts_with('0')
+                            && r.bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .and_then(|r| r.parse::<i64>().ok())
                     .ok_or_else(|| DomainError::validation("after is not a cursor of this list"))?,
             )),
         };

@@ -109,7 +109,7 @@ pub async fn get_payment(
     tag = "payments",
     params(
         ("paymentId" = i64, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "a repeat within 24 h returns the first response, before any other check"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1-255 visible ASCII characters (else 400 VALIDATION_FAILED); a repeat within 24 h returns the first response, before any other check"),
     ),
     security(("bearer" = [])),
     responses(

@@ -58,7 +58,7 @@ pub struct Server {
     pub address: String,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -70,12 +70,30 @@ impl Server {
     /// Starts the binary on `db_url` with `env` on top of the test defaults
     /// and waits (bounded) until it is ready.
     pub async fn start(db_url: &str, env: &[(&str, &str)]) -> Server {
-        let port = free_port();
         let log = if std::env::var("TEST_LOG").is_ok() {
             Stdio::inherit()
         } else {
             Stdio::null()
         };
+        Self::start_logging_to(db_url, env, log).await
+    }
+
+    /// As [`Server::start`], with the server's stdout (its log) piped to
+    /// [`Server::take_log`].
+    pub async fn start_with_log(db_url: &str, env: &[(&str, &str)]) -> Server {
+        Self::start_logging_to(db_url, env, Stdio::piped()).await
+    }
+
+    /// The piped log of a server started with [`Server::start_with_log`].
+    pub fn take_log(&mut self) -> std::process::ChildStdout {
+        self.child
+            .stdout
+            .take()
+            .expect("started with its log piped")
+    }
+
+    async fn start_logging_to(db_url: &str, env: &[(&str, &str)], log: Stdio) -> Server {
+        let port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_concert-server"));
         command
             .env("APP__SERVER__PORT", port.to_string())

@@ -1,0 +1,122 @@
+//! The HTTP server: what `actix_web::HttpServer::listen` builds, on
+//! connections wrapped in [`adapters_http::ProblemIo`], so that the errors
+//! actix-http's parser answers before any route runs (400, 408, 431) are
+//! problem+json like every other error. Optionally `/metrics` on a port of
+//! its own.
+
+use std::fmt;
+use std::net::TcpListener;
+
+use actix_http::body::MessageBody;
+use actix_http::{HttpService, Request, Response};
+use actix_server::Server;
+use actix_service::{
+    fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt,
+};
+use actix_web::dev::AppConfig;
+use actix_web::rt::net::TcpStream;
+use actix_web::{web, App, HttpResponse};
+use adapters_http::{Metrics, ProblemIo};
+
+/// How long in-flight requests may drain after SIGTERM.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
+/// Serves `app` on `listener` (and, when given, `/metrics` alone on
+/// `metrics`), with actix-web's defaults: one worker per core, 5 s for a
+/// request head, keep-alive, SIGTERM/SIGINT drain.
+pub fn serve<F, I, S, B>(
+    listener: TcpListener,
+    metrics: Option<(TcpListener, Metrics)>,
+    app: F,
+) -> std::io::Result<Server>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: IntoServiceFactory<S, Request>,
+    S: ServiceFactory<Request, Config = AppConfig> + 'static,
+    S::Error: Into<actix_web::Error> + 'static,
+    S::InitError: fmt::Debug,
+    S::Response: Into<Response<B>> + 'static,
+    <S::Service as actix_service::Service<Request>>::Future: 'static,
+    S::Service: 'static,
+    B: MessageBody + 'static,
+{
+    let addr = listener.local_addr()?;
+    let mut builder = Server::build().shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
+    // On SIGTERM, idle keep-alive connections close at once (as HttpServer does).
+    let shutdown = builder.graceful_shutdown_signal();
+    builder = builder.listen(format!("concert-http-{addr}"), listener, move || {
+        let factory = app()
+            .into_factory()
+            .map_err(|err| err.into().error_response());
+        let shutdown = shutdown.clone();
+        let http = HttpService::build()
+            .graceful_shutdown_signal(move || {
+                let signal = shutdown.clone();
+                async move { signal.notified().await }
+            })
+            .local_addr(addr)
+            .h1(map_config(factory, |_| AppConfig::default()));
+        fn_service(|io: TcpStream| async move {
+            let peer = io.peer_addr().ok();
+            let _ = io.set_nodelay(true);
+            Ok((ProblemIo::new(io), peer))
+        })
+        .and_then(http)
+    })?;
+    if let Some((listener, metrics)) = metrics {
+        let addr = listener.local_addr()?;
+        builder = builder.listen(format!("concert-metrics-{addr}"), listener, move || {
+            let metrics = metrics.clone();
+            let app = App::new().route(
+                "/metrics",
+                web::get().to(move || {
+                    let body = metrics.render();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("text/plain; version=0.0.4; charset=utf-8")
+                            .body(body)
+                    }
+                }),
+            );
+            HttpService::build()
+                .local_addr(addr)
+                .h1(map_config(app, |_| AppConfig::default()))
+                .tcp()
+        })?;
+    }
+    Ok(builder.run())
+}
+
+/// When `/metrics` has a port of its own, the main port answers 404 for it
+/// (registered ahead of the application's routes).
+pub fn metrics_elsewhere(elsewhere: bool) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        if elsewhere {
+            cfg.route(
+                "/metrics",
+                web::to(|| async {
+                    actix_web::ResponseError::error_response(
+                        &adapters_http::ApiError::RouteNotFound(
+                            "/metrics is served on the metrics port".into(),
+                        ),
+                    )
+                }),
+            );
+        }
+    }
+}
+
+/// The listener for `/metrics` when `server.metrics_port` is set.
+pub fn metrics_listener(
+    settings: &crate::Settings,
+    metrics: &Metrics,
+) -> std::io::Result<Option<(TcpListener, Metrics)>> {
+    settings
+        .server
+        .metrics_port
+        .map(|port| {
+            let listener = TcpListener::bind((settings.server.host.as_str(), port))?;
+            Ok((listener, metrics.clone()))
+        })
+        .transpose()
+}
