@@ -1,26 +1,201 @@
+//! One connection type for a single Redis and for a Redis Cluster.
+//!
+//! `redis.url` picks the kind: `redis://host:port[/db]` (or `rediss://`, a
+//! unix socket: anything the `redis` crate opens) is one server;
+//! `redis+cluster://[user:password@]host1:port1,host2:port2,...` is a
+//! cluster, given by any of its nodes (the seeds; the client reads the slot
+//! map from them and follows it as it changes).
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::RedisResult;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, Value};
+use tokio::sync::OnceCell;
 
-/// A self-healing connection: lazy (the service starts with Redis down and
-/// answers 503 until it is back), with short timeouts so that an outage
-/// answers within about two seconds instead of hanging a request.
-pub fn connect(url: &str) -> RedisResult<ConnectionManager> {
-    let client = redis::Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_millis(500)))
-        .set_response_timeout(Some(Duration::from_secs(1)))
-        .set_number_of_retries(1)
-        .set_max_delay(Duration::from_millis(200));
-    ConnectionManager::new_lazy_with_config(client, config)
+/// The scheme of a cluster URL.
+pub const CLUSTER_SCHEME: &str = "redis+cluster://";
+
+const CONNECTION_TIMEOUT: Duration = Duration::from_millis(500);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A self-healing connection to one Redis or to a Redis Cluster: lazy (the
+/// service starts with Redis down and answers 503 until it is back), with
+/// short timeouts so that an outage answers within about two seconds instead
+/// of hanging a request. Cheap to clone (the clones share the connection).
+#[derive(Clone)]
+pub struct RedisConnection(Inner);
+
+#[derive(Clone)]
+enum Inner {
+    Single(ConnectionManager),
+    Cluster(LazyCluster),
 }
 
-/// A cheap round trip for the readiness probe.
-pub async fn ping(connection: &ConnectionManager) -> bool {
+/// The cluster client connects on first use and then keeps its connections
+/// (reconnecting to a node that comes back, refreshing the slot map on
+/// MOVED); until the first connection succeeds every request tries again.
+#[derive(Clone)]
+struct LazyCluster {
+    client: ClusterClient,
+    connection: Arc<OnceCell<ClusterConnection>>,
+}
+
+impl LazyCluster {
+    async fn get(&self) -> RedisResult<ClusterConnection> {
+        self.connection
+            .get_or_try_init(|| async {
+                tokio::time::timeout(
+                    CONNECTION_TIMEOUT * 4,
+                    self.client.get_async_connection(),
+                )
+                .await
+                .map_err(|_| {
+                    RedisError::from((ErrorKind::Io, "redis cluster: connecting timed out"))
+                })?
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Opens (lazily) the single server or the cluster `url` names.
+pub fn connect(url: &str) -> RedisResult<RedisConnection> {
+    match cluster_seeds(url)? {
+        Some(seeds) => {
+            let client = ClusterClientBuilder::new(seeds)
+                .connection_timeout(CONNECTION_TIMEOUT)
+                .response_timeout(RESPONSE_TIMEOUT)
+                .overall_response_timeout(Some(RESPONSE_TIMEOUT * 2))
+                .retries(2)
+                .min_retry_wait(10)
+                .max_retry_wait(200)
+                .build()?;
+            Ok(RedisConnection(Inner::Cluster(LazyCluster {
+                client,
+                connection: Arc::new(OnceCell::new()),
+            })))
+        }
+        None => {
+            let client = redis::Client::open(url)?;
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(CONNECTION_TIMEOUT))
+                .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                .set_number_of_retries(1)
+                .set_max_delay(Duration::from_millis(200));
+            Ok(RedisConnection(Inner::Single(
+                ConnectionManager::new_lazy_with_config(client, config)?,
+            )))
+        }
+    }
+}
+
+/// The seed nodes of a `redis+cluster://` URL as `redis://` URLs, or `None`
+/// for any other URL.
+fn cluster_seeds(url: &str) -> RedisResult<Option<Vec<String>>> {
+    let Some(rest) = url.strip_prefix(CLUSTER_SCHEME) else {
+        return Ok(None);
+    };
+    let rest = rest.trim_end_matches('/');
+    let (auth, hosts) = match rest.rsplit_once('@') {
+        Some((auth, hosts)) => (format!("{auth}@"), hosts),
+        None => (String::new(), rest),
+    };
+    let seeds: Vec<String> = hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| format!("redis://{auth}{h}"))
+        .collect();
+    if seeds.is_empty() {
+        return Err(RedisError::from((
+            ErrorKind::InvalidClientConfig,
+            "redis+cluster:// needs at least one host:port",
+        )));
+    }
+    Ok(Some(seeds))
+}
+
+impl RedisConnection {
+    /// Whether this is a cluster connection.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.0, Inner::Cluster(_))
+    }
+}
+
+impl ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match &mut self.0 {
+            Inner::Single(connection) => connection.req_packed_command(cmd),
+            Inner::Cluster(cluster) => Box::pin(async move {
+                let mut connection = cluster.get().await?;
+                connection.req_packed_command(cmd).await
+            }),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match &mut self.0 {
+            Inner::Single(connection) => connection.req_packed_commands(pipeline, offset, count),
+            Inner::Cluster(cluster) => Box::pin(async move {
+                let mut connection = cluster.get().await?;
+                connection
+                    .req_packed_commands(pipeline, offset, count)
+                    .await
+            }),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match &self.0 {
+            Inner::Single(connection) => connection.get_db(),
+            Inner::Cluster(_) => 0,
+        }
+    }
+}
+
+/// A cheap round trip for the readiness probe (on a cluster: every primary).
+pub async fn ping(connection: &RedisConnection) -> bool {
     let mut connection = connection.clone();
     redis::cmd("PING")
         .query_async::<String>(&mut connection)
         .await
         .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_url_lists_its_seeds() {
+        assert_eq!(cluster_seeds("redis://127.0.0.1:6379").unwrap(), None);
+        assert_eq!(
+            cluster_seeds("redis+cluster://10.0.0.1:7000,10.0.0.2:7001/").unwrap(),
+            Some(vec![
+                "redis://10.0.0.1:7000".to_owned(),
+                "redis://10.0.0.2:7001".to_owned()
+            ])
+        );
+        assert_eq!(
+            cluster_seeds("redis+cluster://u:p@h1:1,h2:2").unwrap(),
+            Some(vec!["redis://u:p@h1:1".to_owned(), "redis://u:p@h2:2".to_owned()])
+        );
+        assert!(cluster_seeds("redis+cluster://").is_err());
+    }
+
+    #[tokio::test]
+    async fn connecting_is_lazy_for_both_kinds() {
+        assert!(!connect("redis://127.0.0.1:1").unwrap().is_cluster());
+        assert!(connect("redis+cluster://127.0.0.1:1,127.0.0.1:2")
+            .unwrap()
+            .is_cluster());
+    }
 }
