@@ -6,12 +6,14 @@
 //! cluster, given by any of its nodes (the seeds; the client reads the slot
 //! map from them and follows it as it changes).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, Value};
 use tokio::sync::OnceCell;
 
@@ -47,14 +49,11 @@ impl LazyCluster {
     async fn get(&self) -> RedisResult<ClusterConnection> {
         self.connection
             .get_or_try_init(|| async {
-                tokio::time::timeout(
-                    CONNECTION_TIMEOUT * 4,
-                    self.client.get_async_connection(),
-                )
-                .await
-                .map_err(|_| {
-                    RedisError::from((ErrorKind::Io, "redis cluster: connecting timed out"))
-                })?
+                tokio::time::timeout(CONNECTION_TIMEOUT * 4, self.client.get_async_connection())
+                    .await
+                    .map_err(|_| {
+                        RedisError::from((ErrorKind::Io, "redis cluster: connecting timed out"))
+                    })?
             })
             .await
             .cloned()
@@ -161,13 +160,59 @@ impl ConnectionLike for RedisConnection {
     }
 }
 
-/// A cheap round trip for the readiness probe (on a cluster: every primary).
+/// A cheap round trip for the readiness probe. On a cluster every primary
+/// must answer: the client's own `PING` fan-out skips nodes it has no
+/// connection to, so each primary named by `CLUSTER SLOTS` is asked in turn.
 pub async fn ping(connection: &RedisConnection) -> bool {
-    let mut connection = connection.clone();
-    redis::cmd("PING")
-        .query_async::<String>(&mut connection)
-        .await
-        .is_ok()
+    match &connection.0 {
+        Inner::Single(single) => redis::cmd("PING")
+            .query_async::<String>(&mut single.clone())
+            .await
+            .is_ok(),
+        Inner::Cluster(cluster) => {
+            let Ok(mut connection) = cluster.get().await else {
+                return false;
+            };
+            let Ok(slots) = redis::cmd("CLUSTER")
+                .arg("SLOTS")
+                .query_async::<Vec<Vec<Value>>>(&mut connection)
+                .await
+            else {
+                return false;
+            };
+            let primaries = primaries(slots);
+            if primaries.is_empty() {
+                return false;
+            }
+            for (host, port) in primaries {
+                let routing =
+                    RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port });
+                if connection
+                    .route_command(redis::cmd("PING"), routing)
+                    .await
+                    .is_err()
+                {
+                    return false;
+                }
+            }
+            true
+        }
+    }
+}
+
+/// The distinct primaries of a `CLUSTER SLOTS` reply: each range is
+/// `[start, end, [host, port, id, ...], replicas...]`.
+fn primaries(slots: Vec<Vec<Value>>) -> BTreeSet<(String, u16)> {
+    slots
+        .into_iter()
+        .filter_map(|range| {
+            let node: Vec<Value> = redis::from_redis_value(range.into_iter().nth(2)?).ok()?;
+            let mut node = node.into_iter();
+            let host: String = redis::from_redis_value(node.next()?).ok()?;
+            let port: u16 = redis::from_redis_value(node.next()?).ok()?;
+            Some((host, port))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -186,9 +231,37 @@ mod tests {
         );
         assert_eq!(
             cluster_seeds("redis+cluster://u:p@h1:1,h2:2").unwrap(),
-            Some(vec!["redis://u:p@h1:1".to_owned(), "redis://u:p@h2:2".to_owned()])
+            Some(vec![
+                "redis://u:p@h1:1".to_owned(),
+                "redis://u:p@h2:2".to_owned()
+            ])
         );
         assert!(cluster_seeds("redis+cluster://").is_err());
+    }
+
+    #[test]
+    fn the_primaries_of_a_slot_map() {
+        let node = |host: &str, port: i64| {
+            Value::Array(vec![
+                Value::BulkString(host.as_bytes().to_vec()),
+                Value::Int(port),
+                Value::BulkString(b"id".to_vec()),
+            ])
+        };
+        let slots = vec![
+            vec![
+                Value::Int(0),
+                Value::Int(5460),
+                node("10.0.0.1", 7000),
+                node("10.0.0.9", 7009),
+            ],
+            vec![Value::Int(5461), Value::Int(10922), node("10.0.0.2", 7001)],
+            vec![Value::Int(10923), Value::Int(16383), node("10.0.0.1", 7000)],
+        ];
+        assert_eq!(
+            primaries(slots).into_iter().collect::<Vec<_>>(),
+            vec![("10.0.0.1".to_owned(), 7000), ("10.0.0.2".to_owned(), 7001)]
+        );
     }
 
     #[tokio::test]

@@ -187,9 +187,7 @@ impl PrivateCluster {
     /// The node serving `key`'s slot: the others answer MOVED.
     fn owner_of(&self, key: &str) -> usize {
         (0..3)
-            .find(|&i| {
-                cli(self.ports[i], &["exists", key]).is_some_and(|o| !o.contains("MOVED"))
-            })
+            .find(|&i| cli(self.ports[i], &["exists", key]).is_some_and(|o| !o.contains("MOVED")))
             .expect("some node owns the slot")
     }
 }
