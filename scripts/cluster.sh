@@ -76,6 +76,7 @@ stop_all() {
     kill -QUIT "$NGINX_PID" 2>/dev/null || true
     wait "$NGINX_PID" 2>/dev/null || true
     NGINX_PID=""
+    cp "$LBDIR/error.log" "$OUT/nginx-error-$(date +%H%M%S).log" 2>/dev/null || true
   fi
 }
 cleanup() {
@@ -132,6 +133,8 @@ snapshot_cpu() {
   printf 'postgres\t%s\n' "$(cpu_of $(pids_of postgres))"
   # shellcheck disable=SC2046
   printf 'redis\t%s\n' "$(cpu_of $(pids_of redis-server))"
+  # shellcheck disable=SC2046
+  printf 'loadgen\t%s\n' "$(cpu_of $(pids_of concert-loadtes))"
 }
 
 start_instances() {
@@ -229,21 +232,43 @@ db_stats() {
     FROM pg_stat_database WHERE datname = current_database()"
 }
 
+# sample_cpu FILE: about every second, the cores each group used since the
+# last sample: time, instances, nginx, postgres, redis, load generator, the
+# whole box (/proc/stat: every process, other sessions' included). Divided by
+# the real interval (under load one sample takes longer than a second).
+sample_cpu() {
+  local file=$1 prev now
+  box() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat; }
+  snap() { { printf 'at\t%s\n' "$(date +%s.%N)"; snapshot_cpu; printf 'box\t%s\n' "$(box)"; } | awk '{ printf "%s ", $2 }'; }
+  prev=$(snap)
+  while sleep 1; do
+    now=$(snap)
+    echo "$prev $now" |
+      awk '{ d = $8 - $1; printf "%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", $8, ($9-$2)/d, ($10-$3)/d, ($11-$4)/d, ($12-$5)/d, ($13-$6)/d, ($14-$7)/d }' >>"$file"
+    prev=$now
+  done
+}
+
 # measure N NAME ARGS...: one loadtest run through the balancer, with the CPU
 # each tier used during it.
 measure() {
   local n=$1 name=$2 rc=0 t0 t1
   shift 2
-  log "N=$n: $name"
+  log "N=$n: $name (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+  cut -d' ' -f1-3 /proc/loadavg >"$OUT/n$n/$name.loadavg"
   snapshot_cpu >"$OUT/n$n/$name.cpu0"
   redis_commandstats >"$OUT/n$n/$name.redis0"
   db_stats >"$OUT/n$n/$name.db0"
   t0=$(date +%s.%N)
+  sample_cpu "$OUT/n$n/$name.timeline" &
+  local sampler=$!
   /usr/bin/time -f '%e %U %S' -o "$OUT/n$n/$name.loadgen" \
     "$LOADTEST_BIN" --base-url "$BASE" --admin-key "$ADMIN_KEY" --no-progress \
     --setup-concurrency "$SETUP_CONC" --json "$OUT/n$n/$name.json" "$@" 2>&1 |
     tee "$OUT/n$n/$name.txt" || rc=$?
   t1=$(date +%s.%N)
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
   snapshot_cpu >"$OUT/n$n/$name.cpu1"
   redis_commandstats >"$OUT/n$n/$name.redis1"
   db_stats >"$OUT/n$n/$name.db1"
@@ -257,7 +282,8 @@ measure() {
   echo "Database: $(tr '\n' ' ' <"$OUT/n$n/$name.db")"
   awk -v w="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
     'NR == FNR { a[$1] = $2; next } { printf "%s\t%.1f\t%.0f%%\n", $1, $2 - a[$1], 100 * ($2 - a[$1]) / w }' \
-    "$OUT/n$n/$name.cpu0" "$OUT/n$n/$name.cpu1" >"$OUT/n$n/$name.cpu"
+    "$OUT/n$n/$name.cpu0" "$OUT/n$n/$name.cpu1" | grep -v '^loadgen' >"$OUT/n$n/$name.cpu"
+  # The load generator has exited by now: its CPU from /usr/bin/time.
   read -r _ lu ls <"$OUT/n$n/$name.loadgen"
   awk -v u="$lu" -v s="$ls" -v a="$t0" -v b="$t1" 'BEGIN { printf "loadgen\t%.1f\t%.0f%%\n", u + s, 100 * (u + s) / (b - a) }' >>"$OUT/n$n/$name.cpu"
   printf 'wall\t%.1f\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$OUT/n$n/$name.cpu"
@@ -325,13 +351,30 @@ for n in ns:
     ep = {e["endpoint"]: e for e in r["endpoints"]}
     j, p = ep.get("POST /queue/tokens"), ep.get("GET /queue/tokens/current")
     h, pay = ep.get("POST /reservations"), ep.get("POST /payments")
-    e503 = sum(v for e in r["endpoints"] for k, v in e["errors"].items() if "503" in k or "UNAVAILABLE" in k)
+    e503 = sum(v for e in r["endpoints"] for k, v in e["errors"].items() if k.startswith("503"))
     inv = r.get("invariants", {})
     ok = f"hold ({inv.get('violations')} violations)" if d.get("passed") else f"VIOLATED ({inv.get('violations')})"
     sold = inv.get("confirmedReservations", "?")
     f = lambda e, k: f"{e[k]:.0f}" if e else "-"
     print(f"| {n} | {r['users']} / {r['seats']} | {r['timedPhaseSecs']:.1f} | {sold} | {f(j,'p50Ms')}/{f(j,'p99Ms')} | "
           f"{f(p,'requestsPerSec')}, {f(p,'p50Ms')}/{f(p,'p99Ms')} | {f(h,'p50Ms')} | {f(pay,'p50Ms')} | {e503} | {ok} |")
+print("\n## The busiest seconds of each sale: cores used\n")
+print("The 5 samples with the most load-generator CPU (the timed phase, not the set-up's")
+print("Argon2), averaged; `box` counts every process on the machine, other sessions' included")
+print("(2 cores = 2.00).\n")
+print("| N | instances | nginx | postgres | redis | load generator | box | load avg before |")
+print("|---:|---:|---:|---:|---:|---:|---:|---|")
+for n in ns:
+    p = os.path.join(out, f"n{n}", "flash.timeline")
+    if not os.path.exists(p):
+        continue
+    rows = [list(map(float, l.split("\t")[1:])) for l in open(p) if l.strip()]
+    top = sorted(rows, key=lambda r: r[4], reverse=True)[:5]
+    if not top:
+        continue
+    mean = [sum(r[i] for r in top) / len(top) for i in range(6)]
+    la = open(os.path.join(out, f"n{n}", "flash.loadavg")).read().strip()
+    print(f"| {n} | " + " | ".join(f"{v:.2f}" for v in mean) + f" | {la} |")
 print("\n## CPU seconds per process group during each run (incl. untimed set-up)\n")
 print("| N | run | wall s | instances | nginx | postgres | redis | load generator |")
 print("|---:|---|---:|---:|---:|---:|---:|---:|")
