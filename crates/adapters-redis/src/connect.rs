@@ -33,16 +33,15 @@ pub struct RedisConnection(Inner);
 #[derive(Clone)]
 enum Inner {
     Single(ConnectionManager),
-    Cluster(LazyCluster),
+    Cluster(Arc<LazyCluster>),
 }
 
 /// The cluster client connects on first use and then keeps its connections
 /// (reconnecting to a node that comes back, refreshing the slot map on
 /// MOVED); until the first connection succeeds every request tries again.
-#[derive(Clone)]
 struct LazyCluster {
     client: ClusterClient,
-    connection: Arc<OnceCell<ClusterConnection>>,
+    connection: OnceCell<ClusterConnection>,
 }
 
 impl LazyCluster {
@@ -72,10 +71,10 @@ pub fn connect(url: &str) -> RedisResult<RedisConnection> {
                 .min_retry_wait(10)
                 .max_retry_wait(200)
                 .build()?;
-            Ok(RedisConnection(Inner::Cluster(LazyCluster {
+            Ok(RedisConnection(Inner::Cluster(Arc::new(LazyCluster {
                 client,
-                connection: Arc::new(OnceCell::new()),
-            })))
+                connection: OnceCell::new(),
+            }))))
         }
         None => {
             let client = redis::Client::open(url)?;
