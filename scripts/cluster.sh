@@ -84,12 +84,13 @@ cleanup() {
   for db in "${DATABASES[@]}"; do
     psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   done
-  # Only this run's keys (never FLUSHALL: the Redis may be shared).
-  if [[ $REDIS_URL == redis://* ]]; then
+  # Only this run's keys (never FLUSHALL: the Redis may be shared); on a
+  # cluster each node deletes the keys it holds, one DEL per key.
+  for node in $(redis_nodes); do
     for p in "${PREFIXES[@]}"; do
-      redis-cli -u "$REDIS_URL" --scan --pattern "${p}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" DEL >/dev/null || true
+      redis-cli -u "$node" --scan --pattern "${p}*" | awk '{ print "DEL " $0 }' | redis-cli -u "$node" >/dev/null || true
     done
-  fi
+  done
   rm -rf "$LBDIR"
   return 0
 }
