@@ -8,10 +8,10 @@ use domain::queue::{
     QueueOverview, QueuePolicy, QueueStatus, QueueTicket, QueueToken,
 };
 use domain::{ConcertId, DomainError, StoreError, UserId};
-use redis::aio::ConnectionManager;
-use redis::{AsyncCommands, RedisError, Script};
+use redis::{AsyncCommands, ErrorKind, RedisError, Script, ServerErrorKind};
 
-use crate::keys::{position_from_rank, rate_from_milli, Keys};
+use crate::connect::RedisConnection;
+use crate::keys::{compose_token, position_from_rank, rate_from_milli, token_concert, Keys};
 use crate::scripts::{ADMIT, CONTROL, EXPIRE_ACTIVE, FIND, ISSUE, LINES, OPEN};
 
 /// How long an EXPIRED token stays readable (then polling it says "unknown").
@@ -21,22 +21,33 @@ const KEEP_EXPIRED: Duration = Duration::hours(24);
 /// needed only when someone joined the pre-queue between read and write.
 const OPEN_ATTEMPTS: usize = 3;
 
+/// The issue script's reply: the token, 1 if new, its status.
+type IssueReply = (String, i64, String);
+
 /// The control script's reply: paused, max or '', prequeued, waiting, active.
 type ControlReply = (String, String, i64, i64, i64);
 
-/// The queue port on Redis. Every step is one Lua script: atomic, so the cap
-/// and FIFO hold however many instances run the admitter at once.
+/// The queue port on Redis. Every step is one Lua script on one concert's
+/// keys (one hash tag, so one node of a cluster): atomic, so the cap and FIFO
+/// hold however many instances run the admitter at once.
 pub struct RedisQueueStore {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     keys: Keys,
 }
 
-/// Redis being unreachable or slow is an outage (503); anything else is a bug.
+/// Redis being unreachable or slow is an outage (503), and so is a cluster
+/// that is down or moving a slot; anything else is a bug.
 fn redis_err(err: RedisError) -> DomainError {
     if err.is_io_error()
         || err.is_timeout()
         || err.is_connection_dropped()
         || err.is_connection_refusal()
+        || err.is_cluster_error()
+        || matches!(
+            err.kind(),
+            ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::Server(ServerErrorKind::MasterDown | ServerErrorKind::BusyLoading)
+        )
     {
         StoreError::unavailable(err).into()
     } else {
@@ -52,20 +63,25 @@ fn ms(at: DateTime<Utc>) -> String {
 type FoundToken = (i64, i64, String, String, i64, i64);
 
 impl RedisQueueStore {
-    pub fn new(connection: ConnectionManager, prefix: impl Into<String>) -> Self {
+    pub fn new(connection: RedisConnection, prefix: impl Into<String>) -> Self {
         Self {
             connection,
             keys: Keys::new(prefix),
         }
     }
 
+    /// Runs a per-concert script: `KEYS` the concert's fixed keys, `ARGV`
+    /// the key base, the concert, then `args`.
     async fn run<T: redis::FromRedisValue>(
         &self,
         script: &Script,
+        concert_id: ConcertId,
         args: &[String],
     ) -> Result<T, DomainError> {
         let mut invocation = script.prepare_invoke();
-        invocation.arg(self.keys.prefix());
+        invocation.key(self.keys.concert(concert_id.0));
+        invocation.arg(self.keys.base(concert_id.0));
+        invocation.arg(concert_id.0);
         for arg in args {
             invocation.arg(arg);
         }
@@ -73,6 +89,31 @@ impl RedisQueueStore {
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(redis_err)
+    }
+
+    /// Puts the concert into the index of lines the admitter walks (its own
+    /// command: the index is one key, in whichever slot, for every concert).
+    async fn index(&self, concert_id: ConcertId) -> Result<(), DomainError> {
+        self.connection
+            .clone()
+            .sadd::<_, _, ()>(self.keys.queues(), concert_id.0)
+            .await
+            .map_err(redis_err)
+    }
+
+    /// The concert's counts of WAITING and PREQUEUE tokens.
+    async fn line(&self, concert_id: ConcertId) -> Result<QueueLine, DomainError> {
+        let (waiting, prequeued): (i64, i64) = LINES
+            .key(self.keys.waiting(concert_id.0))
+            .key(self.keys.prequeue(concert_id.0))
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(redis_err)?;
+        Ok(QueueLine {
+            concert_id,
+            waiting: waiting.max(0) as u64,
+            prequeued: prequeued.max(0) as u64,
+        })
     }
 
     fn ticket(
@@ -114,17 +155,22 @@ impl RedisQueueStore {
 #[async_trait]
 impl QueueStore for RedisQueueStore {
     async fn issue(&self, request: IssueRequest) -> Result<(QueueTicket, bool), DomainError> {
+        let concert_id = request.concert_id;
         let args = [
-            request.concert_id.0.to_string(),
             request.user_id.0.to_string(),
-            request.new_token.0.clone(),
+            compose_token(concert_id, request.new_token.as_str()),
             ms(request.now),
             ms(request.now + request.policy.active_ttl),
             request.policy.max_active.to_string(),
             KEEP_EXPIRED.num_milliseconds().to_string(),
             if request.prequeue { "1" } else { "0" }.to_owned(),
         ];
-        let (token, created): (String, i64) = self.run(&ISSUE, &args).await?;
+        let (token, created, status): IssueReply = self.run(&ISSUE, concert_id, &args).await?;
+        if status == "WAITING" || status == "PREQUEUE" {
+            // After the script, so that the admitter's clean-up (which
+            // re-checks the line after removing it) cannot drop this line.
+            self.index(concert_id).await?;
+        }
         let ticket = self
             .find(&token, request.now)
             .await?
@@ -137,7 +183,17 @@ impl QueueStore for RedisQueueStore {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<QueueTicket>, DomainError> {
-        let found: Option<FoundToken> = self.run(&FIND, &[token.to_owned()]).await?;
+        let (Some(concert_id), Some(key)) = (token_concert(token), self.keys.token(token)) else {
+            return Ok(None);
+        };
+        let found: Option<FoundToken> = FIND
+            .key(key)
+            .key(self.keys.waiting(concert_id.0))
+            .key(self.keys.rate(concert_id.0))
+            .arg(token)
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(redis_err)?;
         Ok(found.map(|f| Self::ticket(token, f, now)).transpose()?)
     }
 
@@ -148,25 +204,44 @@ impl QueueStore for RedisQueueStore {
         now: DateTime<Utc>,
     ) -> Result<u64, DomainError> {
         let args = [
-            concert_id.0.to_string(),
             ms(now),
             ms(now + policy.active_ttl),
             policy.max_active.to_string(),
             KEEP_EXPIRED.num_milliseconds().to_string(),
         ];
-        self.run(&ADMIT, &args).await
+        self.run(&ADMIT, concert_id, &args).await
     }
 
     async fn waiting_lines(&self) -> Result<Vec<QueueLine>, DomainError> {
-        let flat: Vec<i64> = self.run(&LINES, &[]).await?;
-        Ok(flat
-            .chunks_exact(3)
-            .map(|line| QueueLine {
-                concert_id: ConcertId(line[0]),
-                waiting: line[1].max(0) as u64,
-                prequeued: line[2].max(0) as u64,
-            })
-            .collect())
+        let concerts: Vec<i64> = self
+            .connection
+            .clone()
+            .smembers(self.keys.queues())
+            .await
+            .map_err(redis_err)?;
+        let mut lines = Vec::with_capacity(concerts.len());
+        for concert_id in concerts.into_iter().map(ConcertId) {
+            let mut line = self.line(concert_id).await?;
+            if line.waiting == 0 && line.prequeued == 0 {
+                // An empty line leaves the index. A join may have landed
+                // between the count and the removal: count again, and put it
+                // back if so (the joiner indexes after its script, so one of
+                // the two sees the other).
+                let _: i64 = self
+                    .connection
+                    .clone()
+                    .srem(self.keys.queues(), concert_id.0)
+                    .await
+                    .map_err(redis_err)?;
+                line = self.line(concert_id).await?;
+                if line.waiting == 0 && line.prequeued == 0 {
+                    continue;
+                }
+                self.index(concert_id).await?;
+            }
+            lines.push(line);
+        }
+        Ok(lines)
     }
 
     async fn open_sale(
@@ -187,9 +262,9 @@ impl QueueStore for RedisQueueStore {
             if members.is_empty() {
                 return Ok(0);
             }
-            let mut args = vec![concert_id.0.to_string(), ms(now)];
+            let mut args = vec![ms(now)];
             args.extend(draw_line_order(members, rng.as_ref()));
-            let moved: i64 = self.run(&OPEN, &args).await?;
+            let moved: i64 = self.run(&OPEN, concert_id, &args).await?;
             if moved >= 0 {
                 return Ok(moved as u64);
             }
@@ -204,7 +279,6 @@ impl QueueStore for RedisQueueStore {
         now: DateTime<Utc>,
     ) -> Result<QueueOverview, DomainError> {
         let args = [
-            concert_id.0.to_string(),
             ms(now),
             patch
                 .paused
@@ -212,7 +286,7 @@ impl QueueStore for RedisQueueStore {
             patch.max_active.map_or(String::new(), |m| m.to_string()),
         ];
         let (paused, max, prequeued, waiting, active): ControlReply =
-            self.run(&CONTROL, &args).await?;
+            self.run(&CONTROL, concert_id, &args).await?;
         Ok(QueueOverview {
             controls: QueueControls {
                 paused: paused == "1",
@@ -233,12 +307,11 @@ impl QueueStore for RedisQueueStore {
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         let args = [
-            concert_id.0.to_string(),
             user_id.0.to_string(),
             ms(now),
             KEEP_EXPIRED.num_milliseconds().to_string(),
         ];
-        let _: i64 = self.run(&EXPIRE_ACTIVE, &args).await?;
+        let _: i64 = self.run(&EXPIRE_ACTIVE, concert_id, &args).await?;
         Ok(())
     }
 }

@@ -1,17 +1,17 @@
--- Control: ARGV = prefix, concert, now, paused ('1', '0' or '' to keep),
+-- Control: ARGV = base, concert, now, paused ('1', '0' or '' to keep),
 -- max active ('' to keep). Returns {paused, max or '', prequeued, waiting, active}.
 local now, paused, max = ARGV[3], ARGV[4], ARGV[5]
 if paused ~= '' then
-  redis.call('HSET', q .. 'control', 'paused', paused)
+  redis.call('HSET', K.control, 'paused', paused)
 end
 if max ~= '' then
-  redis.call('HSET', q .. 'control', 'max', max)
+  redis.call('HSET', K.control, 'max', max)
 end
-local ctl = redis.call('HMGET', q .. 'control', 'paused', 'max')
+local ctl = redis.call('HMGET', K.control, 'paused', 'max')
 return {
   ctl[1] or '0',
   ctl[2] or '',
-  redis.call('ZCARD', q .. 'prequeue'),
-  redis.call('ZCARD', q .. 'waiting'),
-  redis.call('ZCOUNT', q .. 'active', '(' .. now, '+inf'),
+  redis.call('ZCARD', K.prequeue),
+  redis.call('ZCARD', K.waiting),
+  redis.call('ZCOUNT', K.active, '(' .. now, '+inf'),
 }

@@ -19,6 +19,7 @@ mod pagination;
 mod payments;
 mod points;
 mod queue;
+mod redis_cluster;
 mod reservations;
 mod timeouts;
 mod upgrade;

@@ -53,26 +53,27 @@ async fn database_snapshot(db: &DatabaseConnection, concert_id: i64) -> Vec<(i64
 }
 
 const REDIS_SNAPSHOT: &str = r#"
-local p, c = ARGV[1], ARGV[2]
-local q = p .. 'queue:' .. c .. ':'
+local q = ARGV[1]
 local out = {}
-local w = redis.call('ZRANGE', q .. 'waiting', 0, -1, 'WITHSCORES')
+local w = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #w, 2 do
   table.insert(out, w[i + 1]); table.insert(out, 'WAITING'); table.insert(out, '0')
 end
-local a = redis.call('ZRANGE', q .. 'active', 0, -1, 'WITHSCORES')
+local a = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
 for i = 1, #a, 2 do
-  table.insert(out, redis.call('HGET', p .. 'token:' .. a[i], 's')); table.insert(out, 'ACTIVE'); table.insert(out, a[i + 1])
+  table.insert(out, redis.call('HGET', q .. 'token:' .. a[i], 's')); table.insert(out, 'ACTIVE'); table.insert(out, a[i + 1])
 end
 return out
 "#;
 
 async fn redis_snapshot(app: &TestApp, concert_id: i64) -> Vec<(i64, String, i64)> {
-    let client = redis::Client::open(app.settings.redis.url.as_str()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    // One server or a cluster: the concert's keys share one hash tag.
+    let mut connection = adapters_redis::connect(&app.settings.redis.url).unwrap();
+    let keys = adapters_redis::Keys::new(app.settings.redis.key_prefix.as_str());
     let flat: Vec<String> = redis::Script::new(REDIS_SNAPSHOT)
-        .arg(&app.settings.redis.key_prefix)
-        .arg(concert_id)
+        .key(keys.waiting(concert_id))
+        .key(keys.active(concert_id))
+        .arg(keys.base(concert_id))
         .invoke_async(&mut connection)
         .await
         .unwrap();

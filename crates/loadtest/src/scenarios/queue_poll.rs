@@ -56,7 +56,8 @@ async fn insert_line_redis(
 ) -> anyhow::Result<()> {
     let client = redis::Client::open(url).context("--redis-url")?;
     let mut conn = client.get_multiplexed_async_connection().await?;
-    let queue = format!("{prefix}queue:{concert_id}:");
+    // The concert's keys carry its hash tag; a token names its concert.
+    let queue = format!("{prefix}queue:{{{concert_id}}}:");
     let last: i64 = redis::cmd("INCRBY")
         .arg(format!("{queue}issued"))
         .arg(n)
@@ -66,14 +67,14 @@ async fn insert_line_redis(
     for chunk_start in (first..=last).step_by(2_000) {
         let mut pipe = redis::pipe();
         for seq in chunk_start..=(chunk_start + 1_999).min(last) {
-            let token = format!("loadtest-{tag}-{seq}");
+            let token = format!("{concert_id}.loadtest-{tag}-{seq}");
             pipe.cmd("ZADD")
                 .arg(format!("{queue}waiting"))
                 .arg(seq)
                 .arg(&token)
                 .ignore();
             pipe.cmd("HSET")
-                .arg(format!("{prefix}token:{token}"))
+                .arg(format!("{queue}token:{token}"))
                 .arg(&[
                     "u",
                     &(1_000_000_000 + seq).to_string(),

@@ -44,10 +44,13 @@ macro_rules! e2e_postgres {
 }
 pub(crate) use e2e_postgres;
 
-/// Queue scenarios: both databases, each with the queue in the database and on Redis.
+/// Queue scenarios: both databases, each with the queue in the database and on Redis,
+/// and on SQLite with the queue on a local Redis Cluster (see `redis_cluster`).
 macro_rules! e2e_queue {
     ($($name:ident),* $(,)?) => {
-        crate::helpers::e2e_on!([sqlite, postgres, sqlite_redis, postgres_redis] $($name),*);
+        crate::helpers::e2e_on!(
+            [sqlite, postgres, sqlite_redis, postgres_redis, sqlite_redis_cluster] $($name),*
+        );
     };
 }
 pub(crate) use e2e_queue;
@@ -105,6 +108,14 @@ impl Backend {
 
     pub async fn postgres_redis() -> Option<Backend> {
         Self::postgres().await?.with_redis()
+    }
+
+    /// The queue on the three-master Redis Cluster the tests start.
+    pub async fn sqlite_redis_cluster() -> Option<Backend> {
+        Some(Backend {
+            redis: Some(crate::redis_cluster::shared_cluster_url().await?),
+            ..Self::sqlite().await?
+        })
     }
 
     /// The queue on Redis from `REDIS_URL`.
