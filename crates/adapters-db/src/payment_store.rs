@@ -14,15 +14,14 @@ use domain::reservation::Reservation;
 use domain::{DomainError, PaymentId, UserId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
 };
 
 use crate::entity::{payment, payment_item, reservation, seat, waitlist_entry};
 use crate::error::{db_err, is_unique_violation};
 use crate::idempotency_store::complete_in_transaction;
 use crate::point_store::apply_change;
-use crate::queue_store::expire_active_token;
 use crate::time::{from_ms, to_ms};
 use crate::waitlist_handover::{free_seat, Ending, HandOver};
 use crate::SeatMapCache;
@@ -120,6 +119,168 @@ async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Option<PaymentRecord
     }))
 }
 
+/// A unique index refused a second payment of a reservation.
+fn paid_again(e: sea_orm::DbErr) -> DomainError {
+    if is_unique_violation(&e) {
+        DomainError::ReservationNotPayable("CONFIRMED".into())
+    } else {
+        db_err(e)
+    }
+}
+
+/// Why an item the payment's conditional write did not take is not payable,
+/// read after the failed transaction was rolled back.
+async fn why_not_payable(
+    db: &impl ConnectionTrait,
+    items: &[PaidItem],
+    paid_at_ms: i64,
+) -> DomainError {
+    for item in items {
+        let current = reservation::Entity::find_by_id(item.reservation_id.0)
+            .one(db)
+            .await;
+        match current {
+            Err(e) => return db_err(e),
+            Ok(None) => {
+                return DomainError::not_found(format!("reservation {}", item.reservation_id))
+            }
+            Ok(Some(row)) => {
+                if let Err(e) = Reservation::from(row).ensure_payable(from_ms(paid_at_ms)) {
+                    return e;
+                }
+            }
+        }
+    }
+    // Every one still payable: a seat version moved under us.
+    DomainError::ConcurrentModification
+}
+
+/// The payment on PostgreSQL as ONE statement inside the transaction: debit
+/// the balance if its version is the one decided on (and write its history),
+/// sell every seat if still HELD at its decided version, confirm every
+/// reservation if still HELD and unexpired, then insert the payment and its
+/// items only when all of that took, and end a paid offer's waiting-list
+/// entry. Returns the payment's id, or None when an item was no longer
+/// payable: the caller rolls back and asks [`why_not_payable`].
+async fn pay_in_one_statement(
+    txn: &impl ConnectionTrait,
+    d: &PaymentDecision,
+) -> Result<Option<i64>, DomainError> {
+    const SQL: &str = "WITH debited AS (
+  UPDATE balances SET balance = $1, version = $2 + 1 WHERE user_id = $3 AND version = $2
+  RETURNING user_id),
+entry AS (
+  INSERT INTO point_entries (user_id, kind, amount, balance_after, created_at_ms)
+  SELECT user_id, 'PAYMENT', $4, $1, $5 FROM debited),
+items AS (
+  SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::bigint[])
+    WITH ORDINALITY AS i(reservation_id, seat_id, seat_version, position)),
+sold AS (
+  UPDATE seats SET status = 'SOLD', hold_expires_at_ms = NULL, version = seats.version + 1
+    FROM items
+   WHERE seats.id = items.seat_id AND seats.version = items.seat_version AND seats.status = 'HELD'
+  RETURNING seats.id),
+confirmed AS (
+  UPDATE reservations SET status = 'CONFIRMED'
+   WHERE id IN (SELECT reservation_id FROM items) AND status = 'HELD' AND expires_at_ms > $5
+  RETURNING id),
+paid AS (
+  INSERT INTO payments (reservation_id, user_id, amount, balance_after, paid_at_ms)
+  SELECT $9, user_id, $10, $1, $5 FROM debited
+   WHERE (SELECT count(*) FROM sold) = $11 AND (SELECT count(*) FROM confirmed) = $11
+  RETURNING id),
+paid_items AS (
+  INSERT INTO payment_items (payment_id, position, reservation_id)
+  SELECT paid.id, (items.position - 1)::integer, items.reservation_id FROM paid, items),
+fulfilled AS (
+  UPDATE waitlist_entries SET status = 'FULFILLED'
+   WHERE $12 AND reservation_id IN (SELECT reservation_id FROM items) AND status = 'OFFERED')
+SELECT (SELECT count(*) FROM debited) AS debited, (SELECT id FROM paid) AS payment_id";
+    let array = |f: &dyn Fn(&PaidItem) -> i64| {
+        let ids: Vec<String> = d.items.iter().map(|i| f(i).to_string()).collect();
+        format!("{{{}}}", ids.join(","))
+    };
+    let paid_at_ms = to_ms(d.paid_at);
+    let row = txn
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SQL,
+            [
+                d.debit.new_amount.0.into(),
+                d.debit.expected_version.into(),
+                d.debit.user_id.0.into(),
+                d.debit.delta.0.into(),
+                paid_at_ms.into(),
+                array(&|i| i.reservation_id.0).into(),
+                array(&|i| i.seat_id.0).into(),
+                array(&|i| i.seat_version).into(),
+                d.items[0].reservation_id.0.into(),
+                d.amount.0.into(),
+                (d.items.len() as i64).into(),
+                d.offer.into(),
+            ],
+        ))
+        .await
+        .map_err(paid_again)?
+        .ok_or_else(|| DomainError::Internal("the payment statement answered no row".into()))?;
+    let debited: i64 = row.try_get("", "debited").map_err(db_err)?;
+    if debited == 0 {
+        return Err(DomainError::ConcurrentModification);
+    }
+    row.try_get::<Option<i64>>("", "payment_id")
+        .map_err(db_err)
+}
+
+/// The payment one statement at a time inside the transaction, where a CTE
+/// cannot modify data (SQLite): balance, then seats by id with their
+/// reservations, then the payment, its items and a paid offer's entry.
+async fn pay_step_by_step(
+    txn: &impl ConnectionTrait,
+    d: &PaymentDecision,
+) -> Result<i64, DomainError> {
+    let paid_at_ms = to_ms(d.paid_at);
+    // Balance first (lock order: user, seat, reservation).
+    apply_change(txn, &d.debit).await?;
+    for item in by_seat(&d.items) {
+        sell(txn, item, paid_at_ms).await?;
+    }
+    // `payments.reservation_id` (unique since the first schema) names the
+    // first item; `payment_items` holds them all.
+    let created = payment::ActiveModel {
+        reservation_id: Set(d.items[0].reservation_id.0),
+        user_id: Set(d.debit.user_id.0),
+        amount: Set(d.amount.0),
+        balance_after: Set(d.debit.new_amount.0),
+        paid_at_ms: Set(paid_at_ms),
+        refunded_at_ms: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(paid_again)?;
+    payment_item::Entity::insert_many(d.items.iter().enumerate().map(|(i, item)| {
+        payment_item::ActiveModel {
+            payment_id: Set(created.id),
+            position: Set(i as i32),
+            reservation_id: Set(item.reservation_id.0),
+        }
+    }))
+    .exec(txn)
+    .await
+    .map_err(paid_again)?;
+    if d.offer {
+        let ids: Vec<i64> = d.items.iter().map(|i| i.reservation_id.0).collect();
+        waitlist_entry::Entity::update_many()
+            .col_expr(waitlist_entry::Column::Status, Expr::value("FULFILLED"))
+            .filter(waitlist_entry::Column::ReservationId.is_in(ids))
+            .filter(waitlist_entry::Column::Status.eq("OFFERED"))
+            .exec(txn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(created.id)
+}
+
 #[async_trait]
 impl PaymentStore for DbPaymentStore {
     async fn pay<'a>(
@@ -127,65 +288,28 @@ impl PaymentStore for DbPaymentStore {
         d: &PaymentDecision,
         receipt: Option<&'a IdempotencyReceipt<Payment>>,
     ) -> Result<Payment, DomainError> {
-        let paid_at_ms = to_ms(d.paid_at);
-        let first = d
-            .items
-            .first()
-            .ok_or_else(|| DomainError::validation("a payment covers at least one reservation"))?;
+        if d.items.is_empty() {
+            return Err(DomainError::validation(
+                "a payment covers at least one reservation",
+            ));
+        }
         let txn = self.db.begin().await.map_err(db_err)?;
-        // Balance first (lock order: user, seat, reservation).
-        let balance = apply_change(&txn, &d.debit).await?;
-        for item in by_seat(&d.items) {
-            sell(&txn, item, paid_at_ms).await?;
-        }
-        let paid_again = |e: sea_orm::DbErr| {
-            if is_unique_violation(&e) {
-                DomainError::ReservationNotPayable("CONFIRMED".into())
-            } else {
-                db_err(e)
+        let payment_id = if self.db.get_database_backend() == DbBackend::Postgres {
+            match pay_in_one_statement(&txn, d).await? {
+                Some(id) => id,
+                None => {
+                    txn.rollback().await.map_err(db_err)?;
+                    return Err(why_not_payable(&self.db, &d.items, to_ms(d.paid_at)).await);
+                }
             }
-        };
-        // `payments.reservation_id` (unique since the first schema) names the
-        // first item; `payment_items` holds them all.
-        let created = payment::ActiveModel {
-            reservation_id: Set(first.reservation_id.0),
-            user_id: Set(d.debit.user_id.0),
-            amount: Set(d.amount.0),
-            balance_after: Set(balance.amount.0),
-            paid_at_ms: Set(paid_at_ms),
-            refunded_at_ms: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(paid_again)?;
-        payment_item::Entity::insert_many(d.items.iter().enumerate().map(|(i, item)| {
-            payment_item::ActiveModel {
-                payment_id: Set(created.id),
-                position: Set(i as i32),
-                reservation_id: Set(item.reservation_id.0),
-            }
-        }))
-        .exec(&txn)
-        .await
-        .map_err(paid_again)?;
-        let ids: Vec<i64> = d.items.iter().map(|i| i.reservation_id.0).collect();
-        if d.offer {
-            waitlist_entry::Entity::update_many()
-                .col_expr(waitlist_entry::Column::Status, Expr::value("FULFILLED"))
-                .filter(waitlist_entry::Column::ReservationId.is_in(ids))
-                .filter(waitlist_entry::Column::Status.eq("OFFERED"))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?;
         } else {
-            expire_active_token(&txn, d.debit.user_id, d.concert_id, d.paid_at).await?;
-        }
+            pay_step_by_step(&txn, d).await?
+        };
         let payment = Payment {
-            id: PaymentId(created.id),
+            id: PaymentId(payment_id),
             reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
             amount: d.amount,
-            balance_after: balance.amount,
+            balance_after: d.debit.new_amount,
             paid_at: d.paid_at,
         };
         complete_in_transaction(&txn, receipt, &payment).await?;
