@@ -155,80 +155,153 @@ async fn why_not_payable(
     DomainError::ConcurrentModification
 }
 
-/// The payment on PostgreSQL as ONE statement inside the transaction: debit
-/// the balance if its version is the one decided on (and write its history),
-/// sell every seat if still HELD at its decided version, confirm every
-/// reservation if still HELD and unexpired, then insert the payment and its
-/// items only when all of that took, and end a paid offer's waiting-list
-/// entry. Returns the payment's id, or None when an item was no longer
-/// payable: the caller rolls back and asks [`why_not_payable`].
+/// A payment id no payment has: the kept answer is rendered with it, and the
+/// payment statement writes the real id in its place.
+const ID_PLACEHOLDER: i64 = i64::MAX - 7;
+
+/// What the one-statement payment did.
+enum OneStatement {
+    /// Committed as this payment id.
+    Paid(i64),
+    /// Nothing written: the balance's version moved.
+    BalanceMoved,
+    /// Nothing written: a seat or reservation is no longer as decided.
+    ItemMoved,
+    /// Nothing written: the idempotency claim is no longer this run's.
+    ClaimLost,
+}
+
+/// The payment on PostgreSQL as ONE autocommitted statement, all or nothing.
+/// It first locks, in the order every transaction uses, the balance at its
+/// decided version, the seats still HELD at their decided versions, the
+/// reservations still HELD and unexpired, and the idempotency claim still
+/// unanswered under its fence; only when every one of them is locked (a
+/// locked row cannot move before the statement ends) does it debit the
+/// balance and write its history, sell the seats, confirm the reservations,
+/// insert the payment and its items, end a paid offer's waiting-list entry
+/// and keep the answer on the claim (rendered with [`ID_PLACEHOLDER`], which
+/// the statement replaces by the payment's id).
 async fn pay_in_one_statement(
-    txn: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     d: &PaymentDecision,
-) -> Result<Option<i64>, DomainError> {
-    const SQL: &str = "WITH debited AS (
-  UPDATE balances SET balance = $1, version = $2 + 1 WHERE user_id = $3 AND version = $2
+    receipt: Option<&IdempotencyReceipt<Payment>>,
+) -> Result<OneStatement, DomainError> {
+    const SQL: &str = "WITH items AS (
+  SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::bigint[])
+    WITH ORDINALITY AS i(reservation_id, seat_id, seat_version, position)),
+balance_lock AS (
+  SELECT user_id FROM balances WHERE user_id = $3 AND version = $2 FOR UPDATE),
+seat_locks AS (
+  SELECT s.id FROM seats s JOIN items ON s.id = items.seat_id
+   WHERE s.version = items.seat_version AND s.status = 'HELD'
+     AND (SELECT count(*) FROM balance_lock) = 1
+   ORDER BY s.id FOR UPDATE OF s),
+reservation_locks AS (
+  SELECT id FROM reservations
+   WHERE id IN (SELECT reservation_id FROM items) AND status = 'HELD' AND expires_at_ms > $5
+     AND (SELECT count(*) FROM seat_locks) = $11
+   ORDER BY id FOR UPDATE),
+claim_lock AS (
+  SELECT user_id FROM idempotency_keys
+   WHERE $12 AND user_id = $3 AND endpoint = $13 AND key = $14 AND created_at_ms = $15
+     AND response_status IS NULL
+     AND (SELECT count(*) FROM reservation_locks) = $11
+   FOR UPDATE),
+go AS (
+  SELECT (SELECT count(*) FROM reservation_locks) = $11
+         AND (NOT $12 OR EXISTS (SELECT 1 FROM claim_lock)) AS ok),
+debited AS (
+  UPDATE balances SET balance = $1, version = $2 + 1
+   WHERE user_id = $3 AND version = $2 AND (SELECT ok FROM go)
   RETURNING user_id),
 entry AS (
   INSERT INTO point_entries (user_id, kind, amount, balance_after, created_at_ms)
   SELECT user_id, 'PAYMENT', $4, $1, $5 FROM debited),
-items AS (
-  SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::bigint[])
-    WITH ORDINALITY AS i(reservation_id, seat_id, seat_version, position)),
 sold AS (
   UPDATE seats SET status = 'SOLD', hold_expires_at_ms = NULL, version = seats.version + 1
     FROM items
-   WHERE seats.id = items.seat_id AND seats.version = items.seat_version AND seats.status = 'HELD'
-  RETURNING seats.id),
+   WHERE seats.id = items.seat_id AND seats.version = items.seat_version
+     AND seats.status = 'HELD' AND (SELECT ok FROM go)),
 confirmed AS (
   UPDATE reservations SET status = 'CONFIRMED'
    WHERE id IN (SELECT reservation_id FROM items) AND status = 'HELD' AND expires_at_ms > $5
-  RETURNING id),
+     AND (SELECT ok FROM go)),
 paid AS (
   INSERT INTO payments (reservation_id, user_id, amount, balance_after, paid_at_ms)
   SELECT $9, user_id, $10, $1, $5 FROM debited
-   WHERE (SELECT count(*) FROM sold) = $11 AND (SELECT count(*) FROM confirmed) = $11
   RETURNING id),
 paid_items AS (
   INSERT INTO payment_items (payment_id, position, reservation_id)
   SELECT paid.id, (items.position - 1)::integer, items.reservation_id FROM paid, items),
 fulfilled AS (
   UPDATE waitlist_entries SET status = 'FULFILLED'
-   WHERE $12 AND reservation_id IN (SELECT reservation_id FROM items) AND status = 'OFFERED')
-SELECT (SELECT count(*) FROM debited) AS debited, (SELECT id FROM paid) AS payment_id";
+   WHERE $16 AND reservation_id IN (SELECT reservation_id FROM items) AND status = 'OFFERED'
+     AND (SELECT ok FROM go)),
+answered AS (
+  UPDATE idempotency_keys
+     SET response_status = $17, response_body = replace($18, $19, (SELECT id FROM paid)::text)
+   WHERE $12 AND user_id = $3 AND endpoint = $13 AND key = $14 AND created_at_ms = $15
+     AND response_status IS NULL AND (SELECT ok FROM go))
+SELECT (SELECT count(*) FROM balance_lock) AS balance_locked,
+       (SELECT count(*) FROM reservation_locks) AS items_locked,
+       (SELECT id FROM paid) AS payment_id";
     let array = |f: &dyn Fn(&PaidItem) -> i64| {
         let ids: Vec<String> = d.items.iter().map(|i| f(i).to_string()).collect();
         format!("{{{}}}", ids.join(","))
     };
     let paid_at_ms = to_ms(d.paid_at);
-    let row = txn
+    let n = d.items.len() as i64;
+    // The answer to keep, with a placeholder where the payment's id goes.
+    let kept = receipt.map(|r| {
+        let placeholder = Payment {
+            id: PaymentId(ID_PLACEHOLDER),
+            reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
+            amount: d.amount,
+            balance_after: d.debit.new_amount,
+            paid_at: d.paid_at,
+        };
+        (r, r.response(&placeholder))
+    });
+    let values: Vec<sea_orm::Value> = vec![
+        d.debit.new_amount.0.into(),
+        d.debit.expected_version.into(),
+        d.debit.user_id.0.into(),
+        d.debit.delta.0.into(),
+        paid_at_ms.into(),
+        array(&|i| i.reservation_id.0).into(),
+        array(&|i| i.seat_id.0).into(),
+        array(&|i| i.seat_version).into(),
+        d.items[0].reservation_id.0.into(),
+        d.amount.0.into(),
+        n.into(),
+        kept.is_some().into(),
+        kept.as_ref().map_or("", |(r, _)| r.scope.endpoint).into(),
+        kept.as_ref()
+            .map_or(String::new(), |(r, _)| r.scope.key.as_str().to_owned())
+            .into(),
+        kept.as_ref().map_or(0, |(r, _)| r.fence).into(),
+        d.offer.into(),
+        kept.as_ref().map_or(0, |(_, s)| i32::from(s.status)).into(),
+        kept.as_ref().map_or(String::new(), |(_, s)| s.body.clone()).into(),
+        ID_PLACEHOLDER.to_string().into(),
+    ];
+    let row = db
         .query_one(Statement::from_sql_and_values(
             DbBackend::Postgres,
             SQL,
-            [
-                d.debit.new_amount.0.into(),
-                d.debit.expected_version.into(),
-                d.debit.user_id.0.into(),
-                d.debit.delta.0.into(),
-                paid_at_ms.into(),
-                array(&|i| i.reservation_id.0).into(),
-                array(&|i| i.seat_id.0).into(),
-                array(&|i| i.seat_version).into(),
-                d.items[0].reservation_id.0.into(),
-                d.amount.0.into(),
-                (d.items.len() as i64).into(),
-                d.offer.into(),
-            ],
+            values,
         ))
         .await
         .map_err(paid_again)?
         .ok_or_else(|| DomainError::Internal("the payment statement answered no row".into()))?;
-    let debited: i64 = row.try_get("", "debited").map_err(db_err)?;
-    if debited == 0 {
-        return Err(DomainError::ConcurrentModification);
-    }
-    row.try_get::<Option<i64>>("", "payment_id")
-        .map_err(db_err)
+    let get = |column: &str| row.try_get::<Option<i64>>("", column).map_err(db_err);
+    Ok(match get("payment_id")? {
+        Some(id) => OneStatement::Paid(id),
+        None if get("balance_locked")? != Some(1) => OneStatement::BalanceMoved,
+        None if get("items_locked")? != Some(n) => OneStatement::ItemMoved,
+        None if receipt.is_some() => OneStatement::ClaimLost,
+        None => OneStatement::BalanceMoved,
+    })
 }
 
 /// The payment one statement at a time inside the transaction, where a CTE
@@ -293,27 +366,29 @@ impl PaymentStore for DbPaymentStore {
                 "a payment covers at least one reservation",
             ));
         }
-        let txn = self.db.begin().await.map_err(db_err)?;
-        let payment_id = if self.db.get_database_backend() == DbBackend::Postgres {
-            match pay_in_one_statement(&txn, d).await? {
-                Some(id) => id,
-                None => {
-                    txn.rollback().await.map_err(db_err)?;
-                    return Err(why_not_payable(&self.db, &d.items, to_ms(d.paid_at)).await);
-                }
-            }
-        } else {
-            pay_step_by_step(&txn, d).await?
-        };
-        let payment = Payment {
-            id: PaymentId(payment_id),
+        let payment = |id| Payment {
+            id: PaymentId(id),
             reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
             amount: d.amount,
             balance_after: d.debit.new_amount,
             paid_at: d.paid_at,
         };
-        complete_in_transaction(&txn, receipt, &payment).await?;
-        txn.commit().await.map_err(db_err)?;
+        let payment = if self.db.get_database_backend() == DbBackend::Postgres {
+            match pay_in_one_statement(&self.db, d, receipt).await? {
+                OneStatement::Paid(id) => payment(id),
+                OneStatement::BalanceMoved => return Err(DomainError::ConcurrentModification),
+                OneStatement::ItemMoved => {
+                    return Err(why_not_payable(&self.db, &d.items, to_ms(d.paid_at)).await)
+                }
+                OneStatement::ClaimLost => return Err(DomainError::IdempotencyKeyInFlight),
+            }
+        } else {
+            let txn = self.db.begin().await.map_err(db_err)?;
+            let paid = payment(pay_step_by_step(&txn, d).await?);
+            complete_in_transaction(&txn, receipt, &paid).await?;
+            txn.commit().await.map_err(db_err)?;
+            paid
+        };
         let schedules: BTreeSet<i64> = d.items.iter().map(|i| i.schedule_id.0).collect();
         schedules
             .into_iter()
