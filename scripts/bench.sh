@@ -26,8 +26,10 @@
 #   BENCH_SETUP_CONCURRENCY=4    users created at once (Argon2 on the server: 2 per user)
 #   BENCH_SCENARIOS="health seat-map hold purchase pgbench pgbench-min contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432  BENCH_PORT=18080
+#   BENCH_OUT=target/bench       where the results go
 #   BENCH_RUST_LOG=warn          the server's log level (info logs a line per request)
 #   BENCH_SKIP_BUILD=1           use the binaries already built
+#   BENCH_SERVER_BIN=PATH        run this concert-server (e.g. an older build, for before/after)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,8 +59,8 @@ ADMIN_KEY="bench-admin-$RANDOM$RANDOM"
 BASE="http://127.0.0.1:$PORT"
 
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-OUT=$ROOT/target/bench
-SERVER_BIN=$TARGET/release/concert-server
+OUT=${BENCH_OUT:-$ROOT/target/bench}
+SERVER_BIN=${BENCH_SERVER_BIN:-$TARGET/release/concert-server}
 LOADTEST_BIN=$TARGET/release/concert-loadtest
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log "$OUT"/pgbench_* "$OUT"/pgbench-min.tsv "$OUT"/phases.tsv
