@@ -125,7 +125,10 @@ impl IdempotencyStore for DbIdempotencyStore {
         };
         // A new key (the usual case) is one INSERT; only a key seen before
         // pays for the look at its old record.
-        match idempotency_key::Entity::insert(claim()).exec(&self.db).await {
+        match idempotency_key::Entity::insert(claim())
+            .exec(&self.db)
+            .await
+        {
             Ok(_) => return Ok(started(now_ms)),
             Err(e) if is_unique_violation(&e) => {}
             Err(e) => return Err(db_err(e)),
@@ -141,7 +144,10 @@ impl IdempotencyStore for DbIdempotencyStore {
             .await
             .map_err(db_err)?;
         if forgotten.rows_affected > 0 {
-            match idempotency_key::Entity::insert(claim()).exec(&self.db).await {
+            match idempotency_key::Entity::insert(claim())
+                .exec(&self.db)
+                .await
+            {
                 Ok(_) => return Ok(started(now_ms)),
                 Err(e) if is_unique_violation(&e) => {}
                 Err(e) => return Err(db_err(e)),

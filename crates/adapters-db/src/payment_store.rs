@@ -282,7 +282,9 @@ SELECT (SELECT count(*) FROM balance_lock) AS balance_locked,
         kept.as_ref().map_or(0, |(r, _)| r.fence).into(),
         d.offer.into(),
         kept.as_ref().map_or(0, |(_, s)| i32::from(s.status)).into(),
-        kept.as_ref().map_or(String::new(), |(_, s)| s.body.clone()).into(),
+        kept.as_ref()
+            .map_or(String::new(), |(_, s)| s.body.clone())
+            .into(),
         ID_PLACEHOLDER.to_string().into(),
     ];
     let row = db

@@ -13,8 +13,7 @@ use domain::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::concert_repository::takeable_at;
@@ -166,10 +165,7 @@ async fn hold_postgres(db: &DatabaseConnection, hold: &NewHold) -> Result<Taken,
         hold.seat_id.0,
     );
     let (version, number, price) = (hold.seat_version, hold.seat_number, hold.price.0);
-    let (max_holds, max_tickets) = (
-        hold.max_holds_per_user,
-        hold.sale.max_tickets_per_user,
-    );
+    let (max_holds, max_tickets) = (hold.max_holds_per_user, hold.sale.max_tickets_per_user);
     let sql = format!(
         "SELECT FROM users WHERE id = {user} FOR UPDATE;
 WITH counts AS (
@@ -221,9 +217,9 @@ SELECT (SELECT id FROM created) AS id, live_holds, owned FROM counts"
         .filter(|r| r.len() == 3)
         .ok_or_else(|| DomainError::Internal("the hold statement answered no row".into()))?;
     let field = |name: &str| -> Result<Option<i64>, DomainError> {
-        answer.try_get::<Option<i64>, _>(name).map_err(|e| {
-            db_err(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)))
-        })
+        answer
+            .try_get::<Option<i64>, _>(name)
+            .map_err(|e| db_err(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))))
     };
     Ok(match field("id")? {
         Some(id) => Taken::Held(id),

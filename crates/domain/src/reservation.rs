@@ -247,13 +247,7 @@ mod tests {
             Err(DomainError::SeatUnavailable(7))
         );
         assert_eq!(
-            p.decide(
-                UserId(1),
-                terms(),
-                &s,
-                &seat(SeatStatus::Sold, None),
-                now()
-            ),
+            p.decide(UserId(1), terms(), &s, &seat(SeatStatus::Sold, None), now()),
             Err(DomainError::SeatUnavailable(7))
         );
         let hold = p

@@ -132,10 +132,7 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
                         purchase(&api, &users[i], &tokens[i], schedule_id, seats[i], &key).await;
                     if let Some(took) = took {
                         let micros = (took.as_micros() as u64).clamp(1, 300_000_000);
-                        latencies
-                            .lock()
-                            .expect("lock")
-                            .saturating_record(micros);
+                        latencies.lock().expect("lock").saturating_record(micros);
                     }
                 }
             });
@@ -143,7 +140,11 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
         while workers.join_next().await.is_some() {}
         let elapsed = started.elapsed();
         let rows = api.stats().report(elapsed);
-        print_table(&format!("purchase, concurrency {concurrency}"), elapsed, &rows);
+        print_table(
+            &format!("purchase, concurrency {concurrency}"),
+            elapsed,
+            &rows,
+        );
         let h = latencies.lock().expect("lock").clone();
         let orders = h.len() as usize;
         passed &= orders == n;
