@@ -16,16 +16,20 @@
 #
 # Environment (defaults are the issue's sizes):
 #   BENCH_USERS=10000 BENCH_SEATS=1000 BENCH_QUEUE_CAP=500   flash sale
-#   BENCH_HOLDS=1000 BENCH_LEVELS=1,8,64                      hold and pgbench (holds per level)
+#   BENCH_HOLDS=1000 BENCH_LEVELS=1,8,32,64                   hold and pgbench (holds per level)
+#   BENCH_PURCHASES=500 BENCH_PURCHASE_LEVELS=8,32             purchase (one user per purchase)
+#   BENCH_MIN_TX=5000                                          pgbench-min: transactions per level
 #   BENCH_CONCURRENCY=64 BENCH_DURATION_SECS=10               health, seat-map (and queue-poll's duration)
 #   BENCH_MAP_SEATS=1000                                      seats in the seat-map scenario's schedule
 #   BENCH_WAITING=100000                                      queue-poll line length
 #   BENCH_CONTENDERS=100 BENCH_ROUNDS=20                      contend
 #   BENCH_SETUP_CONCURRENCY=4    users created at once (Argon2 on the server: 2 per user)
-#   BENCH_SCENARIOS="health seat-map hold pgbench contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"
+#   BENCH_SCENARIOS="health seat-map hold purchase pgbench pgbench-min contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432  BENCH_PORT=18080
+#   BENCH_OUT=target/bench       where the results go
 #   BENCH_RUST_LOG=warn          the server's log level (info logs a line per request)
 #   BENCH_SKIP_BUILD=1           use the binaries already built
+#   BENCH_SERVER_BIN=PATH        run this concert-server (e.g. an older build, for before/after)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,7 +39,10 @@ USERS=${BENCH_USERS:-10000}
 SEATS=${BENCH_SEATS:-1000}
 K=${BENCH_QUEUE_CAP:-500}
 HOLDS=${BENCH_HOLDS:-1000}
-LEVELS=${BENCH_LEVELS:-1,8,64}
+LEVELS=${BENCH_LEVELS:-1,8,32,64}
+PURCHASES=${BENCH_PURCHASES:-500}
+PURCHASE_LEVELS=${BENCH_PURCHASE_LEVELS:-8,32}
+MIN_TX=${BENCH_MIN_TX:-5000}
 CONC=${BENCH_CONCURRENCY:-64}
 MAP_SEATS=${BENCH_MAP_SEATS:-1000}
 DURATION=${BENCH_DURATION_SECS:-10}
@@ -43,7 +50,7 @@ WAITING=${BENCH_WAITING:-100000}
 CONTENDERS=${BENCH_CONTENDERS:-100}
 ROUNDS=${BENCH_ROUNDS:-20}
 SETUP_CONC=${BENCH_SETUP_CONCURRENCY:-4}
-SCENARIOS=${BENCH_SCENARIOS:-"health seat-map hold pgbench contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"}
+SCENARIOS=${BENCH_SCENARIOS:-"health seat-map hold purchase pgbench pgbench-min contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 PORT=${BENCH_PORT:-18080}
@@ -52,11 +59,11 @@ ADMIN_KEY="bench-admin-$RANDOM$RANDOM"
 BASE="http://127.0.0.1:$PORT"
 
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-OUT=$ROOT/target/bench
-SERVER_BIN=$TARGET/release/concert-server
+OUT=${BENCH_OUT:-$ROOT/target/bench}
+SERVER_BIN=${BENCH_SERVER_BIN:-$TARGET/release/concert-server}
 LOADTEST_BIN=$TARGET/release/concert-loadtest
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log "$OUT"/pgbench_* "$OUT"/phases.tsv
+rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log "$OUT"/pgbench_* "$OUT"/pgbench-min.tsv "$OUT"/phases.tsv
 
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -157,8 +164,96 @@ scenario() {
 FAILED=()
 : >"$OUT/server-cpu.tsv"
 
+# pgbench_min URL: the limit to approach. The MINIMAL hold as one statement
+# (a CTE: conditional UPDATE of the seat + INSERT of the hold), and the minimal
+# purchase as two such statements (that hold; then one CTE that debits the
+# balance, confirms the reservation, marks the seat SOLD and inserts the
+# payment), each autocommitted, prepared (-M prepared), on distinct seats (a
+# sequence inside the statement hands them out), at each purchase level. No
+# queue token, no limits, no history, no idempotency record: less than the
+# service must do. Writes pgbench-min.tsv: kind clients transactions tps p50 p99 failed.
+pgbench_min() {
+  local url=$1
+  phase_begin "pgbench: the minimal one-statement hold and hold + pay"
+  local nlevels total nusers
+  nlevels=$(tr ',' '\n' <<<"$PURCHASE_LEVELS" | grep -c .)
+  total=$((MIN_TX * nlevels * 2 + 1000))
+  nusers=1000
+  local concert sched seat0 user0
+  read -r concert sched seat0 user0 < <(psql "$url" -qAt -F' ' <<SQL
+WITH c AS (INSERT INTO concerts (title, venue) VALUES ('pgbench-min', 'pgbench') RETURNING id),
+     s AS (INSERT INTO schedules (concert_id, starts_at_ms, price, seat_count)
+           SELECT id, (extract(epoch FROM now()) * 1000)::bigint + 30::bigint * 86400000, 50000, $total FROM c
+           RETURNING id, concert_id)
+SELECT concert_id, id FROM s \gset
+INSERT INTO seats (schedule_id, seat_number, status, price, version)
+  SELECT :id, g, 'AVAILABLE', 50000, 0 FROM generate_series(1, $total) g;
+INSERT INTO users (login_id, password_hash, created_at_ms)
+  SELECT 'pgmin' || g, 'not-a-password-hash', 0 FROM generate_series(1, $nusers) g;
+INSERT INTO balances (user_id, balance, version)
+  SELECT id, 1000000000, 0 FROM users WHERE login_id LIKE 'pgmin%';
+CREATE SEQUENCE bench_min_seq;
+SELECT :concert_id, :id, min(id), (SELECT min(id) FROM users WHERE login_id LIKE 'pgmin%')
+  FROM seats WHERE schedule_id = :id;
+SQL
+  )
+  local now_ms="(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+  # The hold: the seat comes from the sequence, its user from the seat.
+  local hold_sql="WITH s AS (
+  UPDATE seats SET status = 'HELD', hold_expires_at_ms = $now_ms + 300000, version = version + 1
+   WHERE id = (SELECT :seat0::bigint + nextval('bench_min_seq') - 1) AND status = 'AVAILABLE'
+  RETURNING id, schedule_id, seat_number, price, version)
+INSERT INTO reservations (user_id, concert_id, schedule_id, seat_id, seat_number, seat_version, price, status, expires_at_ms, created_at_ms)
+  SELECT :user0::bigint + (s.id - :seat0::bigint) % :nusers::bigint, :concert::bigint, s.schedule_id, s.id, s.seat_number, s.version, s.price, 'HELD', $now_ms + 300000, $now_ms FROM s
+  RETURNING id, user_id, seat_id, seat_version, price"
+  printf '%s;\n' "$hold_sql" >"$OUT/pgbench_min_hold.sql"
+  cat >"$OUT/pgbench_min_purchase.sql" <<SQL
+$hold_sql \gset r_
+WITH b AS (
+  UPDATE balances SET balance = balance - :r_price::bigint, version = version + 1
+   WHERE user_id = :r_user_id::bigint AND balance >= :r_price::bigint
+  RETURNING user_id, balance),
+r AS (
+  UPDATE reservations SET status = 'CONFIRMED'
+   WHERE id = :r_id::bigint AND status = 'HELD' AND expires_at_ms > $now_ms AND EXISTS (SELECT 1 FROM b)
+  RETURNING id, seat_id, seat_version),
+s AS (
+  UPDATE seats SET status = 'SOLD', hold_expires_at_ms = NULL, version = seats.version + 1
+    FROM r WHERE seats.id = r.seat_id AND seats.version = r.seat_version
+  RETURNING seats.id)
+INSERT INTO payments (reservation_id, user_id, amount, balance_after, paid_at_ms)
+  SELECT r.id, b.user_id, :r_price::bigint, b.balance, $now_ms FROM r, b, s
+  RETURNING id;
+SQL
+  local kind c tx threads tps failed n p50 p99
+  : >"$OUT/pgbench-min.tsv"
+  for kind in hold purchase; do
+    for c in $(tr ',' ' ' <<<"$PURCHASE_LEVELS"); do
+      tx=$(((MIN_TX + c - 1) / c))
+      threads=$((c < 2 ? c : 2))
+      rm -f "$OUT"/pgbench_minlog_*
+      pgbench -n -M prepared -c "$c" -j "$threads" -t "$tx" -f "$OUT/pgbench_min_$kind.sql" \
+        -D seat0="$seat0" -D user0="$user0" -D nusers="$nusers" -D concert="$concert" \
+        --log --log-prefix="$OUT/pgbench_minlog_" "$url" >"$OUT/pgbench_min_${kind}_c$c.txt" 2>&1 ||
+        { cat "$OUT/pgbench_min_${kind}_c$c.txt"; FAILED+=("pgbench-min-$kind-c$c"); continue; }
+      tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$OUT/pgbench_min_${kind}_c$c.txt")
+      failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$OUT/pgbench_min_${kind}_c$c.txt")
+      read -r n p50 p99 < <(cat "$OUT"/pgbench_minlog_* | awk '{print $3}' | sort -n |
+        awk 'function q(p,  i) { i = int(NR * p + 0.5); if (i < 1) i = 1; return a[i] / 1000 }
+             { a[NR] = $1 } END { printf "%d %.3f %.3f\n", NR, q(0.50), q(0.99) }')
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$c" "$n" "$tps" "$p50" "$p99" "${failed:-0}" >>"$OUT/pgbench-min.tsv"
+      echo "pgbench-min $kind -c $c: $n transactions, $tps tps, p50 $p50 ms, p99 $p99 ms, failed ${failed:-0}" |
+        tee -a "$OUT/pgbench-min.txt"
+      rm -f "$OUT"/pgbench_minlog_*
+    done
+  done
+  # Nothing the pgbench rows hold may count against later scenarios' limits.
+  psql "$url" -qAtc "UPDATE reservations SET status = 'CANCELLED' WHERE schedule_id = $sched AND status = 'HELD'" >/dev/null
+  phase_end pgbench-min
+}
+
 # ---- run 1: per-endpoint scenarios and the baselines, on PostgreSQL ----
-if has health || has seat-map || has hold || has pgbench || has contend || has queue-poll; then
+if has health || has seat-map || has hold || has purchase || has pgbench || has pgbench-min || has contend || has queue-poll; then
   new_database micro
   DB1=$DB
   # Large cap: every scenario's users are admitted at once; queue-poll's line
@@ -168,6 +263,14 @@ if has health || has seat-map || has hold || has pgbench || has contend || has q
   has health && scenario health health --concurrency "$CONC" --duration-secs "$DURATION"
   has seat-map && scenario seat-map seat-map --concurrency "$CONC" --duration-secs "$DURATION" --seats "$MAP_SEATS"
   has hold && scenario hold hold --levels "$LEVELS" --holds "$HOLDS" --max-holds-per-user 4
+  if has purchase; then
+    scenario purchase purchase --levels "$PURCHASE_LEVELS" --purchases "$PURCHASES"
+    # The HTTP stack's ceiling at the purchase levels, for the ratios.
+    for c in $(tr ',' ' ' <<<"$PURCHASE_LEVELS"); do
+      scenario "health-c$c" health --concurrency "$c" --duration-secs "$DURATION"
+    done
+  fi
+  has pgbench-min && pgbench_min "$PG/$DB1"
 
   if has pgbench; then
     phase_begin "pgbench: the SQL of a hold"

@@ -102,17 +102,7 @@ impl IdempotencyStore for DbIdempotencyStore {
         now: DateTime<Utc>,
     ) -> Result<IdempotencyStart, DomainError> {
         let now_ms = to_ms(now);
-        // A record older than the window no longer answers: forget it.
-        idempotency_key::Entity::delete_many()
-            .filter(by_scope(scope))
-            .filter(
-                idempotency_key::Column::CreatedAtMs
-                    .lte(to_ms(IdempotencyStart::window_start(now))),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        let claim = idempotency_key::ActiveModel {
+        let claim = || idempotency_key::ActiveModel {
             user_id: Set(scope.user_id.0),
             endpoint: Set(scope.endpoint.to_owned()),
             key: Set(scope.key.as_str().to_owned()),
@@ -127,10 +117,35 @@ impl IdempotencyStore for DbIdempotencyStore {
                 fence,
             })
         };
-        match idempotency_key::Entity::insert(claim).exec(&self.db).await {
+        // A new key (the usual case) is one INSERT; only a key seen before
+        // pays for the look at its old record.
+        match idempotency_key::Entity::insert(claim())
+            .exec(&self.db)
+            .await
+        {
             Ok(_) => return Ok(started(now_ms)),
             Err(e) if is_unique_violation(&e) => {}
             Err(e) => return Err(db_err(e)),
+        }
+        // A record older than the window no longer answers: forget it, and claim again.
+        let forgotten = idempotency_key::Entity::delete_many()
+            .filter(by_scope(scope))
+            .filter(
+                idempotency_key::Column::CreatedAtMs
+                    .lte(to_ms(IdempotencyStart::window_start(now))),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        if forgotten.rows_affected > 0 {
+            match idempotency_key::Entity::insert(claim())
+                .exec(&self.db)
+                .await
+            {
+                Ok(_) => return Ok(started(now_ms)),
+                Err(e) if is_unique_violation(&e) => {}
+                Err(e) => return Err(db_err(e)),
+            }
         }
         let existing = idempotency_key::Entity::find()
             .filter(by_scope(scope))

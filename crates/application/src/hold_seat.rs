@@ -7,7 +7,9 @@ use domain::{DomainError, ScheduleId, SeatId, UserId};
 use crate::QueueGuard;
 
 /// Holds a seat for a few minutes. One optimistic attempt: losing the race
-/// means someone else has the seat, and the client hears so at once.
+/// means someone else has the seat, and the client hears so at once. The
+/// limits (holds per user, tickets per concert) are checked once, by the
+/// store's conditional write under the user's lock; no count is read first.
 pub struct HoldSeat {
     pub concerts: Arc<dyn ConcertRepository>,
     pub seats: Arc<dyn SeatRepository>,
@@ -48,10 +50,9 @@ impl HoldSeat {
             .await?
             .ok_or_else(not_found)?;
         let now = self.clock.now();
-        let live_holds = self.reservations.live_holds(user_id, now).await?;
-        let hold =
-            self.policy
-                .decide(user_id, concert.sale(), &schedule, &seat, live_holds, now)?;
+        let hold = self
+            .policy
+            .decide(user_id, concert.sale(), &schedule, &seat, now)?;
         self.reservations.hold(&hold).await
     }
 }
@@ -143,7 +144,6 @@ mod tests {
     #[tokio::test]
     async fn holds_with_the_version_it_read() {
         let mut reservations = MockReservationStore::new();
-        reservations.expect_live_holds().returning(|_, _| Ok(0));
         reservations
             .expect_hold()
             .withf(|h| {
@@ -183,8 +183,6 @@ mod tests {
     #[tokio::test]
     async fn refusals_never_reach_the_store() {
         // No expectation on hold(): reaching the store would panic the mock.
-        let mut live = MockReservationStore::new();
-        live.expect_live_holds().returning(|_, _| Ok(0));
         let uc = use_case(
             seat(4, SeatStatus::Available),
             QueueStatus::Active,
@@ -208,7 +206,11 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err, DomainError::QueueTokenNotActive);
-        let uc = use_case(seat(3, SeatStatus::Sold), QueueStatus::Active, live);
+        let uc = use_case(
+            seat(3, SeatStatus::Sold),
+            QueueStatus::Active,
+            MockReservationStore::new(),
+        );
         let err = uc
             .execute(UserId(1), Some("t"), ScheduleId(3), SeatId(7))
             .await

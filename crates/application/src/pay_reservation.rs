@@ -38,6 +38,19 @@ impl PayReservation {
         Ok(found)
     }
 
+    /// One decision on `reservations` and the current balance, applied by the store.
+    async fn attempt(
+        &self,
+        user_id: UserId,
+        reservations: &[Reservation],
+        receipt: Option<&IdempotencyReceipt<Payment>>,
+    ) -> Result<Payment, DomainError> {
+        let now = self.clock.now();
+        let balance = self.points.balance(user_id).await?;
+        let decision = self.policy.decide(reservations, &balance, now)?;
+        self.payments.pay(&decision, receipt).await
+    }
+
     #[tracing::instrument(skip(self, queue_token, receipt))]
     pub async fn execute(
         &self,
@@ -53,23 +66,28 @@ impl PayReservation {
         if !offer {
             self.guard.check(user_id, queue_token, concert_id).await?;
         }
+        // The first attempt decides on the first read; a retry re-reads, as a
+        // racing payment may have confirmed one.
+        let mut first_read = Some(first_read);
         let payment = self
             .retry
-            .run(|| async {
-                // Re-read on every attempt: a racing payment may have confirmed one.
-                let reservations = self.load(user_id, ids).await?;
-                let now = self.clock.now();
-                let balance = self.points.balance(user_id).await?;
-                let decision = self.policy.decide(&reservations, &balance, now)?;
-                self.payments.pay(&decision, receipt).await
+            .run(|| {
+                let known = first_read.take();
+                async move {
+                    let reservations = match known {
+                        Some(read) => read,
+                        None => self.load(user_id, ids).await?,
+                    };
+                    self.attempt(user_id, &reservations, receipt).await
+                }
             })
             .await?;
         if offer {
             return Ok(payment);
         }
-        // The payment store already ended a database-held token in its
-        // transaction; a queue elsewhere (Redis) is told after the commit, and
-        // if that fails the token lapses by its TTL while the payment stands.
+        // The token is ended in one place, the queue's own port, after the
+        // commit (wherever the queue lives); if that fails the token lapses by
+        // its TTL while the payment stands.
         if let Err(error) = self
             .queue
             .expire_active(user_id, concert_id, payment.paid_at)

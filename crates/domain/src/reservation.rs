@@ -133,16 +133,31 @@ pub struct NewHold {
     pub expires_at: DateTime<Utc>,
 }
 
+impl NewHold {
+    /// Why a user with `live_holds` unexpired holds who owns `owned` seats of
+    /// the concert may not take this one, if a limit is why: the store's
+    /// conditional write is the guard, and when it refuses, this decides the
+    /// error from the counts it saw (hold limit first, then ticket limit).
+    pub fn ensure_room(&self, live_holds: u64, owned: u64) -> Result<(), DomainError> {
+        if live_holds >= u64::from(self.max_holds_per_user) {
+            return Err(DomainError::HoldLimitExceeded {
+                limit: self.max_holds_per_user,
+            });
+        }
+        self.sale.ensure_ticket_room(owned)
+    }
+}
+
 impl HoldPolicy {
-    /// Decides whether `user` may hold `seat` of `schedule` now; the concert's
-    /// ticket limit travels along for the store to check atomically.
+    /// Decides whether `user` may hold `seat` of `schedule` now; the limits
+    /// (holds per user, the concert's tickets per user) travel along for the
+    /// store to check atomically, under the user's lock, in its write.
     pub fn decide(
         &self,
         user_id: UserId,
         sale: SaleTerms,
         schedule: &Schedule,
         seat: &Seat,
-        live_holds: u32,
         now: DateTime<Utc>,
     ) -> Result<NewHold, DomainError> {
         if schedule.is_closed(now) {
@@ -151,11 +166,6 @@ impl HoldPolicy {
         if seat.status_at(now) != SeatStatus::Available {
             return Err(DomainError::SeatUnavailable {
                 seat_number: seat.seat_number,
-            });
-        }
-        if live_holds >= self.max_holds_per_user {
-            return Err(DomainError::HoldLimitExceeded {
-                limit: self.max_holds_per_user,
             });
         }
         Ok(NewHold {
@@ -210,7 +220,6 @@ mod tests {
                 terms(),
                 &schedule(3600),
                 &seat(SeatStatus::Available, None),
-                1,
                 now(),
             )
             .unwrap();
@@ -223,7 +232,7 @@ mod tests {
     fn expired_hold_counts_as_free() {
         let seat = seat(SeatStatus::Held, Some(0));
         assert!(policy()
-            .decide(UserId(1), terms(), &schedule(3600), &seat, 0, now())
+            .decide(UserId(1), terms(), &schedule(3600), &seat, now())
             .is_ok());
     }
 
@@ -237,40 +246,38 @@ mod tests {
                 terms(),
                 &s,
                 &seat(SeatStatus::Held, Some(1)),
-                0,
                 now()
             ),
             Err(DomainError::SeatUnavailable { seat_number: 7 })
         );
         assert_eq!(
-            p.decide(
-                UserId(1),
-                terms(),
-                &s,
-                &seat(SeatStatus::Sold, None),
-                0,
-                now()
-            ),
+            p.decide(UserId(1), terms(), &s, &seat(SeatStatus::Sold, None), now()),
             Err(DomainError::SeatUnavailable { seat_number: 7 })
         );
-        assert_eq!(
-            p.decide(
+        let hold = p
+            .decide(
                 UserId(1),
                 terms(),
                 &s,
                 &seat(SeatStatus::Available, None),
-                2,
-                now()
-            ),
+                now(),
+            )
+            .unwrap();
+        assert_eq!(
+            hold.ensure_room(2, 2),
             Err(DomainError::HoldLimitExceeded { limit: 2 })
         );
+        assert_eq!(
+            hold.ensure_room(1, 4),
+            Err(DomainError::TicketLimitExceeded { limit: 4 })
+        );
+        assert_eq!(hold.ensure_room(1, 3), Ok(()));
         assert_eq!(
             p.decide(
                 UserId(1),
                 terms(),
                 &schedule(0),
                 &seat(SeatStatus::Available, None),
-                0,
                 now()
             ),
             Err(DomainError::ScheduleClosed)

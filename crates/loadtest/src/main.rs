@@ -97,6 +97,14 @@ enum Scenario {
     /// server's queue cap must be at least the number of users
     /// (ceil(holds / max-holds-per-user)).
     Hold(scenarios::hold::Args),
+    /// Purchases: admitted users each hold a distinct seat and pay for it.
+    ///
+    /// Two requests per purchase (hold, then pay with an Idempotency-Key), one
+    /// purchase per user (paying ends the user's queue token), at each
+    /// concurrency level (default 8, 32), each level on a concert of its own:
+    /// orders/s and purchase latency. The server's queue cap must be at least
+    /// --purchases.
+    Purchase(scenarios::purchase::Args),
     /// Many users race for one seat: exactly one may win.
     ///
     /// N contenders (default 100) try to hold the same seat at once, for R
@@ -183,6 +191,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             "hold",
             serde_json::to_value(a)?,
             scenarios::hold::run(&ctx, a).await?,
+        ),
+        Scenario::Purchase(a) => (
+            "purchase",
+            serde_json::to_value(a)?,
+            scenarios::purchase::run(&ctx, a).await?,
         ),
         Scenario::Contend(a) => (
             "contend",

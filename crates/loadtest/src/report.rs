@@ -27,6 +27,9 @@ const SCENARIOS: &[&str] = &[
     "health",
     "seat-map",
     "hold",
+    "purchase",
+    "health-c8",
+    "health-c32",
     "contend",
     "queue-poll",
     "flash-pg",
@@ -222,6 +225,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         }
     }
 
+    let minimal = minimal_baselines(dir, &docs, &mut md);
+
     if !pgbench.is_empty() {
         md.push_str("\n## Database baseline: pgbench running the SQL of one hold\n\n");
         md.push_str("| clients | holds | tps | p50 ms | p95 ms | p99 ms | max ms | failed |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -350,6 +355,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "sizes": args.sizes,
         "phases": phases.iter().map(|p| json!({"phase": p.first(), "wallSecs": p.get(1).and_then(|s| s.parse::<f64>().ok())})).collect::<Vec<_>>(),
         "pgbench": pgbench,
+        "pgbenchMinimal": minimal,
         "scenarios": docs,
     });
     std::fs::write(dir.join("report.md"), md)?;
@@ -358,4 +364,77 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&report)? + "\n",
     )?;
     Ok(())
+}
+
+/// Holds and purchases against the minimal one-statement pgbench baselines
+/// (`pgbench-min.tsv`: kind, clients, transactions, tps, p50, p99, failed)
+/// and against `/health/live` at the same concurrency; returns the baselines.
+fn minimal_baselines(dir: &Path, docs: &serde_json::Map<String, Value>, md: &mut String) -> Value {
+    let rows: Vec<Value> = tsv(&dir.join("pgbench-min.tsv"))
+        .into_iter()
+        .filter(|r| r.len() >= 7)
+        .map(|r| {
+            let f = |i: usize| r[i].parse::<f64>().unwrap_or(f64::NAN);
+            json!({"kind": r[0], "clients": f(1), "transactions": f(2), "tps": f(3),
+                   "p50Ms": f(4), "p99Ms": f(5), "failed": f(6)})
+        })
+        .collect();
+    let get = |name: &str| docs.get(name).map(|d| &d["result"]);
+    let baseline = |kind: &str, c: f64| {
+        rows.iter()
+            .find(|r| r["kind"] == kind && num(&r["clients"]) == c)
+            .map_or((f64::NAN, f64::NAN), |r| (num(&r["tps"]), num(&r["p50Ms"])))
+    };
+    let health = |c: f64| {
+        get(&format!("health-c{c}"))
+            .and_then(|h| endpoint(&h["endpoints"], "GET /health/live"))
+            .map_or(f64::NAN, |e| num(&e["okPerSec"]))
+    };
+    let Some(purchase) = get("purchase") else {
+        return json!(rows);
+    };
+    md.push_str(
+        "\n## Holds and purchases against the minimal statements\n\n\
+         Baselines: pgbench running the minimal one-statement hold, and hold + pay as two \
+         such statements (scripts/bench.sh, `pgbench_min`), and `/health/live` at the same \
+         concurrency. Target: ratio >= 0.5 to the pgbench baseline.\n\n\
+         | measure | value | pgbench minimal | ratio | /health/live req/s | ratio |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    for level in purchase["levels"].as_array().into_iter().flatten() {
+        let c = num(&level["concurrency"]);
+        let held = get("hold").and_then(|h| {
+            h["levels"]
+                .as_array()?
+                .iter()
+                .find(|l| num(&l["concurrency"]) == c)
+                .map(|l| num(&l["holdsPerSec"]))
+        });
+        let live = health(c);
+        if let Some(held) = held {
+            let (tps, _) = baseline("hold", c);
+            let _ = writeln!(
+                md,
+                "| holds/s, c={c} | {held:.0} | {tps:.0} | {} | {live:.0} | {} |",
+                ratio(held, tps),
+                ratio(held, live)
+            );
+        }
+        let orders = num(&level["ordersPerSec"]);
+        let (tps, p50) = baseline("purchase", c);
+        let _ = writeln!(
+            md,
+            "| orders/s (hold + pay), c={c} | {orders:.0} | {tps:.0} | {} | {live:.0} | {} |",
+            ratio(orders, tps),
+            ratio(orders, live)
+        );
+        let _ = writeln!(
+            md,
+            "| purchase p50 / p99 ms, c={c} | {:.2} / {:.2} | p50 {p50:.2} | {} | | |",
+            num(&level["purchaseP50Ms"]),
+            num(&level["purchaseP99Ms"]),
+            ratio(num(&level["purchaseP50Ms"]), p50)
+        );
+    }
+    json!(rows)
 }

@@ -5,6 +5,7 @@ mod flash_check;
 pub mod flash_sale;
 pub mod health;
 pub mod hold;
+pub mod purchase;
 pub mod queue_poll;
 pub mod seat_map;
 
