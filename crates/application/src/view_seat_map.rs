@@ -4,7 +4,7 @@ use domain::ports::{Clock, ConcertRepository, SeatRepository, WaitlistStore};
 use domain::seat::{Seat, SeatStatus};
 use domain::{ConcertId, DomainError, ScheduleId, UserId};
 
-use crate::QueueGuard;
+use crate::{QueueGuard, RecentAdmissions};
 
 /// A schedule's seats with their status at one moment.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +18,9 @@ pub struct ViewSeatMap {
     pub concerts: Arc<dyn ConcertRepository>,
     pub seats: Arc<dyn SeatRepository>,
     pub guard: Arc<QueueGuard>,
+    /// Admissions confirmed within the seat-map cache's TTL: the map may lag
+    /// the store that long anyway, and a hot read then asks no store at all.
+    pub admitted: RecentAdmissions,
     pub clock: Arc<dyn Clock>,
     /// A lapsed hold stays HELD while the schedule's waiting list waits for it.
     pub waitlist: Arc<dyn WaitlistStore>,
@@ -37,7 +40,9 @@ impl ViewSeatMap {
                 "schedule {schedule_id} of concert {concert_id}"
             )));
         }
-        self.guard.check(user_id, queue_token, concert_id).await?;
+        self.guard
+            .check_recent(&self.admitted, user_id, queue_token, concert_id)
+            .await?;
         let now = self.clock.now();
         let seats = self.seats.seats_of(schedule_id).await?;
         let lapsed = |seat: &Seat| {
@@ -128,6 +133,7 @@ mod tests {
                 queue: Arc::new(queue),
                 clock: clock.clone(),
             }),
+            admitted: RecentAdmissions::new(std::time::Duration::ZERO),
             clock,
             waitlist: Arc::new(waitlist),
         };

@@ -11,14 +11,14 @@ use adapters_db::{
     DbUserRepository, DbWaitlistStore, HandOver, SeatMapCache,
 };
 use adapters_http::{
-    AppState, Argon2Hasher, HttpLimits, JwtAccessTokens, Limiter, Metrics, PoolStats, RateLimits,
+    AppState, Argon2Hasher, SeatMapBodies, HttpLimits, JwtAccessTokens, Limiter, Metrics, PoolStats, RateLimits,
     Readiness,
 };
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdminKey, AdmitQueues, Authenticate, CancelReservation, ChargePoints, ControlQueue,
     CreateConcert, HoldSeat, Idempotency, JoinQueue, JoinWaitlist, KnownUsers, ListConcerts,
-    ListSchedules, LogIn, PayReservation, QueueGuard, RefundPayment, RegisterUser, RetryPolicy,
+    ListSchedules, LogIn, PayReservation, QueueGuard, RecentAdmissions, RefundPayment, RegisterUser, RetryPolicy,
     SweepHolds, ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSales, ViewSeatMap,
     WaitlistEntries,
 };
@@ -234,9 +234,13 @@ impl Application {
                 concerts: concerts.clone(),
                 seats: seats.clone(),
                 guard: guard.clone(),
+                admitted: RecentAdmissions::new(Duration::from_millis(
+                    settings.reservation.seat_map_cache_ms,
+                )),
                 clock: clock.clone(),
                 waitlist: waitlist.clone(),
             },
+            seat_map_bodies: SeatMapBodies::default(),
             join_waitlist: JoinWaitlist {
                 concerts: concerts.clone(),
                 waitlist: waitlist.clone(),

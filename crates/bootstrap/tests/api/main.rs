@@ -20,6 +20,7 @@ mod payments;
 mod points;
 mod queue;
 mod reservations;
+mod seat_map_cache;
 mod timeouts;
 mod upgrade;
 mod users;
