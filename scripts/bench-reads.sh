@@ -40,7 +40,7 @@ for _ in $(seq 100); do
 done
 [[ $status == ACTIVE ]] || { echo "not admitted: $status" >&2; exit 1; }
 MAP="$BASE/api/v1/concerts/$concert/schedules/$schedule/seats"
-etag=$(curl -sfI "$MAP" -H "Authorization: Bearer $access" -H "X-Queue-Token: $token" |
+etag=$(curl -sf -D - -o /dev/null "$MAP" -H "Authorization: Bearer $access" -H "X-Queue-Token: $token" |
   tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')
 plain_bytes=$(curl -sf "$MAP" -H "Authorization: Bearer $access" -H "X-Queue-Token: $token" | wc -c)
 gzip_bytes=$(curl -sf "$MAP" -H 'Accept-Encoding: gzip' -H "Authorization: Bearer $access" -H "X-Queue-Token: $token" | wc -c)

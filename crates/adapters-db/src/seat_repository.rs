@@ -41,10 +41,10 @@ impl From<seat::Model> for Seat {
 
 #[async_trait]
 impl SeatRepository for DbSeatRepository {
-    async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Vec<Seat>, DomainError> {
+    async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Arc<[Seat]>, DomainError> {
         let (cached, generation) = self.seat_maps.get(schedule_id.0);
         if let Some(seats) = cached {
-            return Ok(seats.to_vec());
+            return Ok(seats);
         }
         let rows = seat::Entity::find()
             .filter(seat::Column::ScheduleId.eq(schedule_id.0))
@@ -54,7 +54,7 @@ impl SeatRepository for DbSeatRepository {
             .map_err(db_err)?;
         let seats: Arc<[Seat]> = rows.into_iter().map(Into::into).collect();
         self.seat_maps.put(schedule_id.0, generation, seats.clone());
-        Ok(seats.to_vec())
+        Ok(seats)
     }
 
     async fn find(&self, seat_id: SeatId) -> Result<Option<Seat>, DomainError> {

@@ -18,34 +18,20 @@ use std::sync::{Arc, Mutex, OnceLock};
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use application::SeatMap;
+use domain::seat::{Seat, SeatStatus};
 
 use crate::dto::{SeatMapResponse, SeatView};
 
 /// Schedules kept at once; past this the memory is emptied and refills on demand.
 const SCHEDULES_MAX: usize = 256;
 
-/// What a seat shows in the answer: every field of [`SeatView`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct Shown {
-    seat_id: i64,
-    seat_number: u32,
-    price: i64,
-    status: &'static str,
-}
-
-fn shown(map: &SeatMap) -> impl Iterator<Item = Shown> + '_ {
-    map.seats.iter().map(|(seat, status)| Shown {
-        seat_id: seat.id.0,
-        seat_number: seat.seat_number,
-        price: seat.price.0,
-        status: status.as_str(),
-    })
-}
-
 /// One schedule's answer, rendered once.
 pub(crate) struct Rendered {
     schedule_id: i64,
-    seats: Vec<Shown>,
+    /// The rows it was rendered from; replaced by equal rows read later, so
+    /// that the next readers match by pointer.
+    rows: Mutex<Arc<[Seat]>>,
+    statuses: Vec<SeatStatus>,
     /// A weak validator (`W/"…"`): the same for the identity and gzip bodies.
     pub etag: HeaderValue,
     /// The JSON body.
@@ -53,31 +39,54 @@ pub(crate) struct Rendered {
     gzip: OnceLock<Bytes>,
 }
 
+/// Whether two row sets show the same seats (the fields of [`SeatView`]
+/// other than the status, which is compared on its own).
+fn same_seats(a: &[Seat], b: &[Seat]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(a, b)| {
+            (a.id, a.seat_number, a.price) == (b.id, b.seat_number, b.price)
+        })
+}
+
 impl Rendered {
     fn render(map: &SeatMap) -> Result<Self, serde_json::Error> {
-        let seats: Vec<Shown> = shown(map).collect();
         let response = SeatMapResponse {
             schedule_id: map.schedule_id.0,
-            seats: map.seats.iter().cloned().map(SeatView::from).collect(),
+            seats: map.shown().map(SeatView::from).collect(),
         };
         let json = Bytes::from(serde_json::to_vec(&response)?);
         let mut hasher = DefaultHasher::new();
-        (map.schedule_id.0, &seats).hash(&mut hasher);
+        map.schedule_id.0.hash(&mut hasher);
+        for (seat, status) in map.shown() {
+            (seat.id.0, seat.seat_number, seat.price.0, status.as_str()).hash(&mut hasher);
+        }
         let etag = HeaderValue::from_str(&format!("W/\"{:016x}\"", hasher.finish()))
             .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
         Ok(Self {
             schedule_id: map.schedule_id.0,
-            seats,
+            rows: Mutex::new(map.seats.clone()),
+            statuses: map.statuses.clone(),
             etag,
             json,
             gzip: OnceLock::new(),
         })
     }
 
+    /// Whether this answer shows exactly `map`: the same statuses, and the
+    /// same rows (by pointer while the seat cache serves them, else by value).
     fn shows(&self, map: &SeatMap) -> bool {
-        self.schedule_id == map.schedule_id.0
-            && self.seats.len() == map.seats.len()
-            && self.seats.iter().copied().eq(shown(map))
+        if self.schedule_id != map.schedule_id.0 || self.statuses != map.statuses {
+            return false;
+        }
+        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        if Arc::ptr_eq(&rows, &map.seats) {
+            return true;
+        }
+        let same = same_seats(&rows, &map.seats);
+        if same {
+            *rows = map.seats.clone();
+        }
+        same
     }
 
     /// The JSON body gzipped, compressed on first use.
@@ -158,7 +167,6 @@ pub(crate) fn accepts_gzip(accept_encoding: Option<&HeaderValue>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::seat::{Seat, SeatStatus};
     use domain::{ScheduleId, SeatId, Won};
 
     fn map(statuses: &[SeatStatus]) -> SeatMap {
@@ -167,19 +175,17 @@ mod tests {
             seats: statuses
                 .iter()
                 .enumerate()
-                .map(|(i, &status)| {
-                    let seat = Seat {
-                        id: SeatId(i as i64 + 1),
-                        schedule_id: ScheduleId(7),
-                        seat_number: i as u32 + 1,
-                        price: Won(1000),
-                        status,
-                        hold_expires_at: None,
-                        version: 0,
-                    };
-                    (seat, status)
+                .map(|(i, &status)| Seat {
+                    id: SeatId(i as i64 + 1),
+                    schedule_id: ScheduleId(7),
+                    seat_number: i as u32 + 1,
+                    price: Won(1000),
+                    status,
+                    hold_expires_at: None,
+                    version: 0,
                 })
                 .collect(),
+            statuses: statuses.to_vec(),
         }
     }
 
@@ -190,6 +196,9 @@ mod tests {
         let first = bodies.answer(&free).unwrap();
         let again = bodies.answer(&free).unwrap();
         assert!(Arc::ptr_eq(&first, &again));
+        // Equal rows read afresh (a new cache entry) reuse the answer too.
+        let reread = map(&[SeatStatus::Available, SeatStatus::Available]);
+        assert!(Arc::ptr_eq(&first, &bodies.answer(&reread).unwrap()));
         let held = map(&[SeatStatus::Held, SeatStatus::Available]);
         let changed = bodies.answer(&held).unwrap();
         assert!(!Arc::ptr_eq(&first, &changed));
