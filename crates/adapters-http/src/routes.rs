@@ -36,14 +36,16 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .wrap(middleware::from_fn(telemetry))
                     // gzip (or another encoding the client accepts) for every body.
                     .wrap(middleware::Compress::default())
+                    // The hottest reads of a sale first: routes are tried in
+                    // order, and each pattern with an id is a regex match.
+                    .service(queue::current_token)
+                    .service(concerts::seat_map)
                     .service(users::sign_up)
                     .service(users::log_in)
                     .service(concerts::create_concert)
                     .service(concerts::list_concerts)
                     .service(concerts::list_schedules)
-                    .service(concerts::seat_map)
                     .service(queue::join_queue)
-                    .service(queue::current_token)
                     .service(reservations::hold_seat)
                     .service(reservations::list_reservations)
                     .service(reservations::get_reservation)

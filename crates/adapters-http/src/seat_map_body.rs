@@ -43,9 +43,9 @@ pub(crate) struct Rendered {
 /// other than the status, which is compared on its own).
 fn same_seats(a: &[Seat], b: &[Seat]) -> bool {
     a.len() == b.len()
-        && a.iter().zip(b).all(|(a, b)| {
-            (a.id, a.seat_number, a.price) == (b.id, b.seat_number, b.price)
-        })
+        && a.iter()
+            .zip(b)
+            .all(|(a, b)| (a.id, a.seat_number, a.price) == (b.id, b.seat_number, b.price))
 }
 
 impl Rendered {
@@ -231,8 +231,16 @@ mod tests {
             .unwrap();
         let etag = rendered.etag.to_str().unwrap().to_owned();
         let strong = etag.trim_start_matches("W/").to_owned();
-        for value in [etag.as_str(), strong.as_str(), "*", &format!("\"x\", {etag}")] {
-            assert!(rendered.matches(&HeaderValue::from_str(value).unwrap()), "{value}");
+        for value in [
+            etag.as_str(),
+            strong.as_str(),
+            "*",
+            &format!("\"x\", {etag}"),
+        ] {
+            assert!(
+                rendered.matches(&HeaderValue::from_str(value).unwrap()),
+                "{value}"
+            );
         }
         assert!(!rendered.matches(&HeaderValue::from_static("W/\"0\"")));
         let accepts = |v: &'static str| accepts_gzip(Some(&HeaderValue::from_static(v)));

@@ -11,16 +11,16 @@ use adapters_db::{
     DbUserRepository, DbWaitlistStore, HandOver, SeatMapCache,
 };
 use adapters_http::{
-    AppState, Argon2Hasher, SeatMapBodies, HttpLimits, JwtAccessTokens, Limiter, Metrics, PoolStats, RateLimits,
-    Readiness,
+    AppState, Argon2Hasher, HttpLimits, JwtAccessTokens, Limiter, Metrics, PoolStats, RateLimits,
+    Readiness, SeatMapBodies,
 };
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdminKey, AdmitQueues, Authenticate, CancelReservation, ChargePoints, ControlQueue,
     CreateConcert, HoldSeat, Idempotency, JoinQueue, JoinWaitlist, KnownUsers, ListConcerts,
-    ListSchedules, LogIn, PayReservation, QueueGuard, RecentAdmissions, RefundPayment, RegisterUser, RetryPolicy,
-    SweepHolds, ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSales, ViewSeatMap,
-    WaitlistEntries,
+    ListSchedules, LogIn, PayReservation, QueueGuard, RecentAdmissions, RefundPayment,
+    RegisterUser, RetryPolicy, SweepHolds, ViewPayment, ViewPoints, ViewQueueToken,
+    ViewReservations, ViewSales, ViewSeatMap, WaitlistEntries,
 };
 use async_trait::async_trait;
 use domain::payment::refund::RefundPolicy;

@@ -119,6 +119,7 @@ pub async fn list_schedules(
         (status = 401, description = "UNAUTHENTICATED", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE (still waiting) or QUEUE_TOKEN_INVALID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "NOT_FOUND: no such schedule of this concert (checked before the queue token)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "SERVICE_UNAVAILABLE: overloaded (no database connection free in time) or a store is down; `Retry-After` (seconds) says when to try again", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "seconds to wait before retrying"))),
     )
 )]
 #[get("/api/v1/concerts/{concertId}/schedules/{scheduleId}/seats")]

@@ -70,7 +70,10 @@ async fn etag_holds_until_a_hold_and_revalidation_answers_304(backend: Backend) 
     let response = get().header(IF_NONE_MATCH, &first).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(response.headers()[ETAG].to_str().unwrap(), first);
-    assert!(response.bytes().await.unwrap().is_empty(), "304 has no body");
+    assert!(
+        response.bytes().await.unwrap().is_empty(),
+        "304 has no body"
+    );
 
     // A hold changes the map: a new ETag at once (this instance's own write),
     // and the old one no longer revalidates.
@@ -113,7 +116,11 @@ async fn gzip_only_when_asked(backend: Backend) {
         assert_eq!(zipped.headers()[ETAG], plain_etag, "one validator for both");
         let bytes = zipped.bytes().await.unwrap();
         assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
-        assert!(bytes.len() * 4 < plain_len, "{} of {plain_len}", bytes.len());
+        assert!(
+            bytes.len() * 4 < plain_len,
+            "{} of {plain_len}",
+            bytes.len()
+        );
     }
     let refused = get()
         .header(ACCEPT_ENCODING, "gzip;q=0")
@@ -158,7 +165,10 @@ async fn instances_agree_on_the_etag(backend: Backend) {
     let token = app.admitted(&user, concert_id).await;
     let (here, _) = read(map_request(&app, &user, &token, concert_id, schedules[0])).await;
     let (there, _) = read(map_request(&other, &user, &token, concert_id, schedules[0])).await;
-    assert_eq!(here, there, "the validator is the content's, not the instance's");
+    assert_eq!(
+        here, there,
+        "the validator is the content's, not the instance's"
+    );
     let response = map_request(&other, &user, &token, concert_id, schedules[0])
         .header(IF_NONE_MATCH, &here)
         .send()

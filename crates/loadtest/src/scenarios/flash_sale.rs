@@ -184,7 +184,8 @@ impl Sale {
         let map = match honouring_retry_after(RETRY_BUDGET, || {
             self.api.seat_map(user, token, concert_id, schedule_id)
         })
-        .await {
+        .await
+        {
             Ok(r) if r.is_success() => r.into_ok("seat map").unwrap_or_default(),
             Ok(r) => return Run::of(Fate::Failed(format!("seat map {} {}", r.status, r.code()))),
             Err(_) => return Run::of(Fate::Failed("seat map: no answer".into())),
@@ -228,7 +229,8 @@ impl Sale {
         match honouring_retry_after(RETRY_BUDGET, || {
             self.api.pay(user, token, reservation_id, &key)
         })
-        .await {
+        .await
+        {
             Ok(r) if r.status == 201 => {
                 let sold = self.sold.fetch_add(1, Ordering::SeqCst) + 1;
                 self.sold_at
