@@ -63,7 +63,7 @@ OUT=${BENCH_OUT:-$ROOT/target/bench}
 SERVER_BIN=${BENCH_SERVER_BIN:-$TARGET/release/concert-server}
 LOADTEST_BIN=$TARGET/release/concert-loadtest
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.log "$OUT"/pgbench_* "$OUT"/pgbench-min.tsv "$OUT"/phases.tsv
+rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.tsv "$OUT"/*.log "$OUT"/pgbench_* "$OUT"/phases.tsv
 
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -73,6 +73,7 @@ phase_begin() { PHASE_START=$(now); log "$1"; }
 phase_end() { awk -v n="$1" -v a="$PHASE_START" -v b="$(now)" 'BEGIN { printf "%s\t%.1f\n", n, b - a }' >>"$OUT/phases.tsv"; }
 
 SERVER_PID=""
+SERVER_NAME=""
 DATABASES=()
 TMPDIR_SQLITE=""
 cleanup() {
@@ -117,6 +118,7 @@ new_database() {
 start_server() {
   local name=$1 url=$2
   shift 2
+  SERVER_NAME=$name
   env APP__DATABASE__URL="$url" APP__DATABASE__MAX_CONNECTIONS=10 \
     APP__SERVER__HOST=127.0.0.1 APP__SERVER__PORT="$PORT" \
     APP__ADMIN__API_KEY="$ADMIN_KEY" APP__DEMO__SEED=false \
@@ -135,6 +137,9 @@ start_server() {
 
 stop_server() {
   if [[ -n $SERVER_PID ]]; then
+    # Peak resident memory of the run (the kernel's high-water mark).
+    awk -v n="$SERVER_NAME" '/^VmHWM:/ { printf "%s\t%d\n", n, $2 / 1024 }' "/proc/$SERVER_PID/status" \
+      >>"$OUT/server-rss.tsv" 2>/dev/null || true
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""

@@ -35,10 +35,10 @@ impl TryFrom<seat::Model> for Seat {
 
 #[async_trait]
 impl SeatRepository for DbSeatRepository {
-    async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Vec<Seat>, DomainError> {
+    async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Arc<[Seat]>, DomainError> {
         let (cached, generation) = self.seat_maps.get(schedule_id.0);
         if let Some(seats) = cached {
-            return Ok(seats.to_vec());
+            return Ok(seats);
         }
         let rows = seat::Entity::find()
             .filter(seat::Column::ScheduleId.eq(schedule_id.0))
@@ -51,7 +51,7 @@ impl SeatRepository for DbSeatRepository {
             .map(Seat::try_from)
             .collect::<Result<_, _>>()?;
         self.seat_maps.put(schedule_id.0, generation, seats.clone());
-        Ok(seats.to_vec())
+        Ok(seats)
     }
 
     async fn find(&self, seat_id: SeatId) -> Result<Option<Seat>, DomainError> {

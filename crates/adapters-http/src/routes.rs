@@ -53,14 +53,16 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 /// `#[utoipa::path]` and its actix route travel together, so the server's
 /// routes and the OpenAPI document ([`document`]) come from this one list.
 pub(crate) fn endpoints(cfg: &mut ServiceConfig) {
-    cfg.service(users::sign_up)
+    // The hottest reads of a sale first: routes are tried in order, and each
+    // pattern with an id is a regex match.
+    cfg.service(queue::current_token)
+        .service(concerts::seat_map)
+        .service(users::sign_up)
         .service(users::log_in)
         .service(concerts::create_concert)
         .service(concerts::list_concerts)
         .service(concerts::list_schedules)
-        .service(concerts::seat_map)
         .service(queue::join_queue)
-        .service(queue::current_token)
         .service(reservations::hold_seat)
         .service(reservations::list_reservations)
         .service(reservations::get_reservation)

@@ -8,7 +8,7 @@ use application::{
 };
 use async_trait::async_trait;
 
-use crate::{HttpLimits, Idempotency, Metrics, RateLimits};
+use crate::{HttpLimits, Idempotency, Metrics, RateLimits, SeatMapBodies};
 
 /// Whether the stores this instance needs answer right now.
 #[async_trait]
@@ -27,6 +27,8 @@ pub struct AppState {
     pub join_queue: JoinQueue,
     pub view_queue_token: ViewQueueToken,
     pub view_seat_map: ViewSeatMap,
+    /// Seat-map answers rendered once per change of the map.
+    pub seat_map_bodies: SeatMapBodies,
     pub hold_seat: HoldSeat,
     pub view_reservations: ViewReservations,
     pub cancel_reservation: CancelReservation,

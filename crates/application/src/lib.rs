@@ -44,7 +44,7 @@ pub use list_concerts::ListConcerts;
 pub use list_schedules::ListSchedules;
 pub use log_in::{LogIn, LoggedIn};
 pub use pay_reservation::PayReservation;
-pub use queue_guard::QueueGuard;
+pub use queue_guard::{QueueGuard, RecentAdmissions};
 pub use refund_payment::RefundPayment;
 pub use register_user::RegisterUser;
 pub use retry::RetryPolicy;

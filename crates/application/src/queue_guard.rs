@@ -1,8 +1,62 @@
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Duration, Utc};
 use domain::ports::{Clock, QueueStore};
-use domain::queue::QueueStatus;
+use domain::queue::{QueueStatus, QueueTicket};
 use domain::{ConcertId, DomainError, UserId};
+
+/// Entries past which the admissions memory is simply emptied (it refills on demand).
+const RECENT_ADMISSIONS_MAX: usize = 100_000;
+
+/// A per-instance memory of tokens the store answered ACTIVE, for reads that
+/// may lag the store by a moment (the seat map): a hot read then needs no
+/// store round trip, which on SQLite would wait for its one connection.
+///
+/// Only admissions are remembered, for at most `ttl` and never past the
+/// token's own window, so a token ended elsewhere (expiry, payment, another
+/// instance) stops opening these reads within `ttl`, as another instance's
+/// seat changes show within the seat-map cache's TTL. Refusals are never
+/// remembered: a caller still waiting is asked about afresh. Decisions that
+/// change something (hold, payment) use [`QueueGuard::check`] and never this.
+pub struct RecentAdmissions {
+    ttl: Duration,
+    tokens: Mutex<HashMap<String, Admitted>>,
+}
+
+#[derive(Clone, Copy)]
+struct Admitted {
+    user_id: UserId,
+    concert_id: ConcertId,
+    /// The earlier of the token's window end and the end of this memory's trust.
+    until: DateTime<Utc>,
+}
+
+impl RecentAdmissions {
+    /// Remembers admissions for `ttl`; zero turns the memory off.
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            ttl: Duration::from_std(ttl).unwrap_or(Duration::zero()),
+            tokens: Mutex::default(),
+        }
+    }
+
+    fn admitted(&self, token: &str, now: DateTime<Utc>) -> Option<Admitted> {
+        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.get(token).copied().filter(|a| now < a.until)
+    }
+
+    fn remember(&self, token: &str, admitted: Admitted) {
+        if self.ttl <= Duration::zero() {
+            return;
+        }
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if tokens.len() >= RECENT_ADMISSIONS_MAX {
+            tokens.clear();
+        }
+        tokens.insert(token.to_owned(), admitted);
+    }
+}
 
 /// Lets a request through only with the caller's ACTIVE token for the concert.
 pub struct QueueGuard {
@@ -18,17 +72,61 @@ impl QueueGuard {
         concert_id: ConcertId,
     ) -> Result<(), DomainError> {
         let token = token.ok_or(DomainError::QueueTokenInvalid)?;
+        self.ticket(user_id, token, concert_id, self.clock.now())
+            .await
+            .map(|_| ())
+    }
+
+    /// The caller's own ticket for the concert if it is ACTIVE, else the refusal.
+    async fn ticket(
+        &self,
+        user_id: UserId,
+        token: &str,
+        concert_id: ConcertId,
+        now: DateTime<Utc>,
+    ) -> Result<QueueTicket, DomainError> {
         let ticket = self
             .queue
-            .find(token, self.clock.now())
+            .find(token, now)
             .await?
             .filter(|t| t.user_id == user_id && t.concert_id == concert_id)
             .ok_or(DomainError::QueueTokenInvalid)?;
         match ticket.status {
-            QueueStatus::Active => Ok(()),
+            QueueStatus::Active => Ok(ticket),
             QueueStatus::PreQueue | QueueStatus::Waiting => Err(DomainError::QueueTokenNotActive),
             QueueStatus::Expired => Err(DomainError::QueueTokenInvalid),
         }
+    }
+
+    /// [`Self::check`] for reads that may lag the store by up to the memory's
+    /// TTL: an admission the store confirmed within it is trusted again.
+    pub async fn check_recent(
+        &self,
+        recent: &RecentAdmissions,
+        user_id: UserId,
+        token: Option<&str>,
+        concert_id: ConcertId,
+    ) -> Result<(), DomainError> {
+        let token = token.ok_or(DomainError::QueueTokenInvalid)?;
+        let now = self.clock.now();
+        if let Some(known) = recent.admitted(token, now) {
+            return if known.user_id == user_id && known.concert_id == concert_id {
+                Ok(())
+            } else {
+                Err(DomainError::QueueTokenInvalid)
+            };
+        }
+        let ticket = self.ticket(user_id, token, concert_id, now).await?;
+        let trusted = now + recent.ttl;
+        recent.remember(
+            token,
+            Admitted {
+                user_id,
+                concert_id,
+                until: ticket.expires_at.map_or(trusted, |end| end.min(trusted)),
+            },
+        );
+        Ok(())
     }
 }
 
@@ -100,5 +198,102 @@ mod tests {
             expired.check(UserId(1), Some("known"), ConcertId(1)).await,
             Err(Invalid)
         );
+    }
+
+    fn counted_guard(
+        status: QueueStatus,
+        lookups: Arc<std::sync::atomic::AtomicUsize>,
+        now: Arc<Mutex<DateTime<Utc>>>,
+    ) -> QueueGuard {
+        let mut queue = MockQueueStore::new();
+        queue.expect_find().returning(move |token, _| {
+            lookups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Some(QueueTicket {
+                token: QueueToken(token.into()),
+                user_id: UserId(1),
+                concert_id: ConcertId(1),
+                status,
+                position: 0,
+                expires_at: None,
+                admission_rate: None,
+            }))
+        });
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .returning(move || *now.lock().expect("clock"));
+        QueueGuard {
+            queue: Arc::new(queue),
+            clock: Arc::new(clock),
+        }
+    }
+
+    #[tokio::test]
+    async fn recent_admissions_are_trusted_for_the_ttl_only() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let now = Arc::new(Mutex::new(Utc::now()));
+        let guard = counted_guard(QueueStatus::Active, lookups.clone(), now.clone());
+        let recent = RecentAdmissions::new(std::time::Duration::from_millis(200));
+        for _ in 0..3 {
+            assert_eq!(
+                guard
+                    .check_recent(&recent, UserId(1), Some("t"), ConcertId(1))
+                    .await,
+                Ok(())
+            );
+        }
+        assert_eq!(lookups.load(Ordering::SeqCst), 1);
+        // Someone else's token, or another concert's, is refused from memory too.
+        assert_eq!(
+            guard
+                .check_recent(&recent, UserId(2), Some("t"), ConcertId(1))
+                .await,
+            Err(DomainError::QueueTokenInvalid)
+        );
+        assert_eq!(
+            guard
+                .check_recent(&recent, UserId(1), Some("t"), ConcertId(2))
+                .await,
+            Err(DomainError::QueueTokenInvalid)
+        );
+        assert_eq!(lookups.load(Ordering::SeqCst), 1);
+        *now.lock().expect("clock") += Duration::milliseconds(200);
+        assert_eq!(
+            guard
+                .check_recent(&recent, UserId(1), Some("t"), ConcertId(1))
+                .await,
+            Ok(())
+        );
+        assert_eq!(lookups.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn refusals_and_a_zero_ttl_are_never_remembered() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let now = Arc::new(Mutex::new(Utc::now()));
+        let waiting = counted_guard(QueueStatus::Waiting, lookups.clone(), now.clone());
+        let recent = RecentAdmissions::new(std::time::Duration::from_secs(60));
+        for _ in 0..2 {
+            assert_eq!(
+                waiting
+                    .check_recent(&recent, UserId(1), Some("t"), ConcertId(1))
+                    .await,
+                Err(DomainError::QueueTokenNotActive)
+            );
+        }
+        assert_eq!(lookups.load(Ordering::SeqCst), 2);
+        let active = counted_guard(QueueStatus::Active, lookups.clone(), now);
+        let off = RecentAdmissions::new(std::time::Duration::ZERO);
+        for _ in 0..2 {
+            assert_eq!(
+                active
+                    .check_recent(&off, UserId(1), Some("t"), ConcertId(1))
+                    .await,
+                Ok(())
+            );
+        }
+        assert_eq!(lookups.load(Ordering::SeqCst), 4);
     }
 }

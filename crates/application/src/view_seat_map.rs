@@ -4,13 +4,24 @@ use domain::ports::{Clock, ConcertRepository, SeatRepository, WaitlistStore};
 use domain::seat::{Seat, SeatStatus};
 use domain::{ConcertId, DomainError, ScheduleId, UserId};
 
-use crate::QueueGuard;
+use crate::{QueueGuard, RecentAdmissions};
 
 /// A schedule's seats with their status at one moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeatMap {
     pub schedule_id: ScheduleId,
-    pub seats: Vec<(Seat, SeatStatus)>,
+    /// The rows as stored, by seat number: shared with the seat cache, not
+    /// copied per read.
+    pub seats: Arc<[Seat]>,
+    /// Each seat's status as shown now, in the order of `seats`.
+    pub statuses: Vec<SeatStatus>,
+}
+
+impl SeatMap {
+    /// Each seat with the status it shows.
+    pub fn shown(&self) -> impl Iterator<Item = (&Seat, SeatStatus)> {
+        self.seats.iter().zip(self.statuses.iter().copied())
+    }
 }
 
 /// The seat map, for users the queue has admitted.
@@ -18,6 +29,9 @@ pub struct ViewSeatMap {
     pub concerts: Arc<dyn ConcertRepository>,
     pub seats: Arc<dyn SeatRepository>,
     pub guard: Arc<QueueGuard>,
+    /// Admissions confirmed within the seat-map cache's TTL: the map may lag
+    /// the store that long anyway, and a hot read then asks no store at all.
+    pub admitted: RecentAdmissions,
     pub clock: Arc<dyn Clock>,
     /// A lapsed hold stays HELD while the schedule's waiting list waits for it.
     pub waitlist: Arc<dyn WaitlistStore>,
@@ -37,7 +51,9 @@ impl ViewSeatMap {
                 "schedule {schedule_id} of concert {concert_id}"
             )));
         }
-        self.guard.check(user_id, queue_token, concert_id).await?;
+        self.guard
+            .check_recent(&self.admitted, user_id, queue_token, concert_id)
+            .await?;
         let now = self.clock.now();
         let seats = self.seats.seats_of(schedule_id).await?;
         let lapsed = |seat: &Seat| {
@@ -45,19 +61,20 @@ impl ViewSeatMap {
         };
         // Asked only when a hold has lapsed: the list then keeps the seat.
         let listed = seats.iter().any(lapsed) && self.waitlist.has_waiting(schedule_id).await?;
+        let statuses = seats
+            .iter()
+            .map(|seat| {
+                if listed && lapsed(seat) {
+                    SeatStatus::Held
+                } else {
+                    seat.status_at(now)
+                }
+            })
+            .collect();
         Ok(SeatMap {
             schedule_id,
-            seats: seats
-                .into_iter()
-                .map(|seat| {
-                    let status = if listed && lapsed(&seat) {
-                        SeatStatus::Held
-                    } else {
-                        seat.status_at(now)
-                    };
-                    (seat, status)
-                })
-                .collect(),
+            seats,
+            statuses,
         })
     }
 }
@@ -100,7 +117,8 @@ mod tests {
             Ok(vec![
                 seat(1, SeatStatus::Held, Some(now - Duration::seconds(1))),
                 seat(2, SeatStatus::Held, Some(now + Duration::seconds(60))),
-            ])
+            ]
+            .into())
         });
         let mut queue = MockQueueStore::new();
         queue.expect_find().returning(|token, _| {
@@ -128,6 +146,7 @@ mod tests {
                 queue: Arc::new(queue),
                 clock: clock.clone(),
             }),
+            admitted: RecentAdmissions::new(std::time::Duration::ZERO),
             clock,
             waitlist: Arc::new(waitlist),
         };
@@ -135,14 +154,14 @@ mod tests {
             .execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(5))
             .await
             .unwrap();
-        let statuses: Vec<_> = map.seats.iter().map(|(_, s)| *s).collect();
+        let statuses = map.statuses.clone();
         assert_eq!(statuses, vec![SeatStatus::Available, SeatStatus::Held]);
         // While the schedule's waiting list waits, the lapsed hold stays HELD.
         let map = uc
             .execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(6))
             .await
             .unwrap();
-        let statuses: Vec<_> = map.seats.iter().map(|(_, s)| *s).collect();
+        let statuses = map.statuses.clone();
         assert_eq!(statuses, vec![SeatStatus::Held, SeatStatus::Held]);
         let err = uc
             .execute(UserId(1), Some("t"), ConcertId(2), ScheduleId(5))

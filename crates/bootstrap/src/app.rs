@@ -12,14 +12,14 @@ use adapters_db::{
 };
 use adapters_http::{
     AppState, Argon2Hasher, HttpLimits, Idempotency, JwtAccessTokens, Limiter, Metrics, PoolStats,
-    RateLimits, Readiness,
+    RateLimits, Readiness, SeatMapBodies,
 };
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
     AdminKey, AdmitQueues, Authenticate, CancelReservation, ChargePoints, ControlQueue,
     CreateConcert, HoldSeat, JoinQueue, JoinWaitlist, KnownUsers, ListConcerts, ListSchedules,
-    LogIn, PayReservation, QueueGuard, RefundPayment, RegisterUser, RetryPolicy, SweepHolds,
-    ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSales, ViewSeatMap,
+    LogIn, PayReservation, QueueGuard, RecentAdmissions, RefundPayment, RegisterUser, RetryPolicy,
+    SweepHolds, ViewPayment, ViewPoints, ViewQueueToken, ViewReservations, ViewSales, ViewSeatMap,
     WaitlistEntries,
 };
 use async_trait::async_trait;
@@ -275,9 +275,13 @@ fn wire_use_cases(
             concerts: concerts.clone(),
             seats: seats.clone(),
             guard: guard.clone(),
+            admitted: RecentAdmissions::new(Duration::from_millis(
+                settings.reservation.seat_map_cache_ms,
+            )),
             clock: clock.clone(),
             waitlist: waitlist.clone(),
         },
+        seat_map_bodies: SeatMapBodies::default(),
         join_waitlist: JoinWaitlist {
             concerts: concerts.clone(),
             waitlist: waitlist.clone(),

@@ -166,7 +166,8 @@ pub struct ReservationSettings {
     /// How often the background sweeper writes lapsed holds down.
     pub sweep_interval_ms: u64,
     /// How long an instance may serve a schedule's seat rows from memory;
-    /// its own writes show at once, other instances' within this. 0 = off.
+    /// its own writes show at once, other instances' within this. A seat-map
+    /// read also trusts a queue admission confirmed within this long. 0 = off.
     pub seat_map_cache_ms: u64,
     /// Refunds close this long before a payment's earliest schedule starts.
     pub refund_cutoff_secs: u64,

@@ -16,6 +16,10 @@ use crate::stats::Stats;
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
+    /// The server's `Retry-After` (in seconds), if it sent one.
+    pub retry_after: Option<Duration>,
+    /// The answer's `ETag`, if any.
+    pub etag: Option<String>,
     raw: Vec<u8>,
     parsed: OnceLock<Value>,
 }
@@ -67,6 +71,41 @@ impl Reply {
         }
         self.body();
         Ok(self.parsed.into_inner().unwrap_or_default())
+    }
+}
+
+/// Calls until the answer is neither "come back later" nor missing: a 429 or
+/// 503 with `Retry-After` is retried after the time it names (±20%, at most
+/// `max_wait` in all), as the contract asks of clients; a 5xx without it or no
+/// answer at all, a few times with a growing pause. The last answer is returned.
+pub async fn honouring_retry_after<F, Fut>(max_wait: Duration, mut call: F) -> CallResult
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = CallResult>,
+{
+    let started = Instant::now();
+    let mut blind_retries = 0u32;
+    loop {
+        let result = call().await;
+        let pause = match &result {
+            Ok(reply) if matches!(reply.status, 429 | 503) && reply.retry_after.is_some() => {
+                reply.retry_after.unwrap_or_default()
+            }
+            Ok(reply) if reply.status < 500 => return result,
+            _ => {
+                blind_retries += 1;
+                if blind_retries > 3 {
+                    return result;
+                }
+                Duration::from_millis(250 * u64::from(blind_retries))
+            }
+        };
+        let jitter = 0.8 + rand::random::<f64>() * 0.4;
+        let pause = pause.mul_f64(jitter);
+        if started.elapsed() + pause > max_wait {
+            return result;
+        }
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -139,19 +178,40 @@ impl Api {
         let result = async {
             let resp = rb.send().await?;
             let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let etag = resp
+                .headers()
+                .get(reqwest::header::ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let bytes = resp.bytes().await?;
-            Ok::<_, reqwest::Error>((status, bytes))
+            Ok::<_, reqwest::Error>((status, retry_after, etag, bytes))
         }
         .await;
         let latency = start.elapsed();
         match result {
-            Ok((status, bytes)) => {
+            Ok((status, retry_after, etag, bytes)) => {
                 let reply = Reply {
                     status,
+                    retry_after,
+                    etag,
                     raw: bytes.to_vec(),
                     parsed: OnceLock::new(),
                 };
-                let error = (!reply.is_success()).then(|| format!("{} {}", status, reply.code()));
+                // 304 Not Modified is a success for a revalidating reader.
+                let error = (!reply.is_success() && status != 304).then(|| {
+                    let told = if reply.retry_after.is_some() {
+                        " (Retry-After)"
+                    } else {
+                        ""
+                    };
+                    format!("{} {}{told}", status, reply.code())
+                });
                 self.stats.record(endpoint, latency, error);
                 Ok(reply)
             }
@@ -263,13 +323,29 @@ impl Api {
         concert_id: i64,
         schedule_id: i64,
     ) -> CallResult {
-        let rb = self
+        self.seat_map_with(user, token, concert_id, schedule_id, &[])
+            .await
+    }
+
+    /// The seat map with extra request headers (`Accept-Encoding`, `If-None-Match`).
+    pub async fn seat_map_with(
+        &self,
+        user: &User,
+        token: &str,
+        concert_id: i64,
+        schedule_id: i64,
+        headers: &[(&'static str, &str)],
+    ) -> CallResult {
+        let mut rb = self
             .request(
                 Method::GET,
                 &format!("/api/v1/concerts/{concert_id}/schedules/{schedule_id}/seats"),
             )
             .bearer_auth(&user.access)
             .header("X-Queue-Token", token);
+        for (name, value) in headers {
+            rb = rb.header(*name, *value);
+        }
         self.send("GET /seats", rb).await
     }
 

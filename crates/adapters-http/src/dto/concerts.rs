@@ -174,8 +174,8 @@ pub struct SeatView {
     pub status: &'static str,
 }
 
-impl From<(Seat, SeatStatus)> for SeatView {
-    fn from((seat, status): (Seat, SeatStatus)) -> Self {
+impl From<(&Seat, SeatStatus)> for SeatView {
+    fn from((seat, status): (&Seat, SeatStatus)) -> Self {
         Self {
             seat_id: seat.id.0,
             seat_number: seat.seat_number,

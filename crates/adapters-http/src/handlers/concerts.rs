@@ -1,10 +1,12 @@
+use actix_web::http::header::{self, ContentType};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use application::ConcertRequest;
-use domain::{ConcertId, ScheduleId};
+use domain::{ConcertId, DomainError, ScheduleId, StoreError};
 
 use crate::dto::{ConcertCreated, ConcertList, NewConcertRequest, ScheduleList, SeatMapResponse};
 use crate::extract::{AdminCaller, AuthUser, QueueTokenHeader};
 use crate::paging::{next_cursor, PageParams, PageQuery};
+use crate::seat_map_body::accepts_gzip;
 use crate::{ApiError, AppState};
 
 /// Admin: create a concert with its schedules; every schedule gets seats 1..seatCount.
@@ -90,19 +92,32 @@ pub async fn list_schedules(
 }
 
 /// The seat map of a schedule, for callers the queue has admitted.
+///
+/// Every answer carries an `ETag` (weak, a hash of the map's content, the same
+/// on every instance): sent back in `If-None-Match`, it is answered 304 with no
+/// body while the map is unchanged. A client that accepts gzip gets the map
+/// gzipped (the bytes are compressed once per change of the map).
 #[utoipa::path(
     tag = "concerts",
     params(
         ("concertId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404"),
         ("scheduleId" = i64, Path, minimum = 1, maximum = 9007199254740991.0, description = "1 to 2^53-1 (exact in every JSON client); other ids name nothing: 404"),
         ("X-Queue-Token" = String, Header, description = "the caller's ACTIVE token for this concert"),
+        ("If-None-Match" = Option<String>, Header, description = "the `ETag` of a map the caller has: 304 while the map is unchanged"),
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = SeatMapResponse),
         (status = 401, description = "UNAUTHENTICATED"),
         (status = 403, description = "QUEUE_TOKEN_NOT_ACTIVE (still waiting) or QUEUE_TOKEN_INVALID"),
         (status = 404, description = "NOT_FOUND: no such schedule of this concert (checked before the queue token)"),
+        (status = 200, body = SeatMapResponse, headers(
+            ("ETag" = String, description = "weak validator of this map's content (`W/\"…\"`); changes when any seat's status changes"),
+            ("Cache-Control" = String, description = "`private, no-cache`: revalidate with If-None-Match"),
+        )),
+        (status = 304, description = "NOT MODIFIED: If-None-Match names the current map; no body", headers(
+            ("ETag" = String, description = "the current map's validator"),
+        )),
+        (status = 503, description = "SERVICE_UNAVAILABLE: overloaded (no database connection free in time) or a store is down; `Retry-After` (seconds) says when to try again", headers(("Retry-After" = u32, description = "seconds to wait before retrying"))),
     )
 )]
 #[get("/api/v1/concerts/{concertId}/schedules/{scheduleId}/seats")]
@@ -111,6 +126,7 @@ pub async fn seat_map(
     user: AuthUser,
     queue_token: QueueTokenHeader,
     path: web::Path<(i64, i64)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (concert_id, schedule_id) = path.into_inner();
     let map = state
@@ -122,8 +138,34 @@ pub async fn seat_map(
             ScheduleId(schedule_id),
         )
         .await?;
-    Ok(HttpResponse::Ok().json(SeatMapResponse {
-        schedule_id: map.schedule_id.0,
-        seats: map.seats.into_iter().map(Into::into).collect(),
-    }))
+    let answer = state
+        .seat_map_bodies
+        .answer(&map)
+        .map_err(|e| DomainError::from(StoreError::internal(e)))?;
+    let headers = req.headers();
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|tag| answer.matches(tag));
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, answer.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if unchanged {
+        return Ok(response.finish());
+    }
+    response.content_type(ContentType::json());
+    // The stored gzip bytes go out as they are: the Compress middleware
+    // leaves a body alone once it names its encoding.
+    Ok(if accepts_gzip(headers.get(header::ACCEPT_ENCODING)) {
+        response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(answer.gzip().clone())
+    } else {
+        response.body(answer.json.clone())
+    })
 }

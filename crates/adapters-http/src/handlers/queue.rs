@@ -20,6 +20,7 @@ use crate::{ApiError, AppState};
         (status = 404, description = "NOT_FOUND"),
         (status = 429, description = "TOO_MANY_REQUESTS: the per-address join limit (config limits.join_per_minute); Retry-After tells when"),
         (status = 409, description = "SALE_NOT_OPEN: earlier than queue.prequeue_opens_secs before the concert's saleOpensAt"),
+        (status = 503, description = "SERVICE_UNAVAILABLE: overloaded (no database connection free in time) or a store is down; `Retry-After` (seconds) says when to try again", headers(("Retry-After" = u32, description = "seconds to wait before retrying"))),
     )
 )]
 #[post("/api/v1/concerts/{concertId}/queue/tokens")]
@@ -50,6 +51,7 @@ pub async fn join_queue(
         (status = 200, body = QueueTokenResponse),
         (status = 401, description = "UNAUTHENTICATED"),
         (status = 403, description = "QUEUE_TOKEN_INVALID: missing, unknown or someone else's"),
+        (status = 503, description = "SERVICE_UNAVAILABLE: overloaded (no database connection free in time) or a store is down; `Retry-After` (seconds) says when to try again", headers(("Retry-After" = u32, description = "seconds to wait before retrying"))),
     )
 )]
 #[get("/api/v1/queue/tokens/current")]

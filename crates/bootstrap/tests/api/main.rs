@@ -21,6 +21,7 @@ mod points;
 mod queue;
 mod redis_cluster;
 mod reservations;
+mod seat_map_cache;
 mod timeouts;
 mod upgrade;
 mod users;

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::seat::Seat;
@@ -7,8 +9,9 @@ use crate::{DomainError, ScheduleId, SeatId};
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait SeatRepository: Send + Sync {
-    /// Every seat of the schedule by seat number.
-    async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Vec<Seat>, DomainError>;
+    /// Every seat of the schedule by seat number; shared, as a cache may
+    /// hand the same rows to every reader.
+    async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Arc<[Seat]>, DomainError>;
     /// The seat, if it exists.
     async fn find(&self, seat_id: SeatId) -> Result<Option<Seat>, DomainError>;
 }

@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::client::{Api, User};
-use crate::setup::{create_concert, create_users, progress, retrying, seats_of};
+use crate::client::{honouring_retry_after, Api, User};
+use crate::setup::{create_concert, create_users, progress, seats_of};
 use crate::stats::{print_table, Durations};
 use crate::{say, Ctx, Outcome};
 
@@ -116,6 +116,10 @@ struct SaleArgs {
     hold_attempts: u32,
 }
 
+/// How long one step of a buyer keeps coming back when told to (429/503 with
+/// `Retry-After`) before the buyer gives up.
+const RETRY_BUDGET: Duration = Duration::from_secs(120);
+
 impl Sale {
     /// Waits `d` (±20%), or less if the sale stops; true if it stopped.
     async fn nap(&self, d: Duration) -> bool {
@@ -132,7 +136,10 @@ impl Sale {
 
     async fn buyer(&self, user: &User) -> Run {
         let joined_at = Instant::now();
-        let joined = retrying(|| self.api.join_queue(user, self.args.concert_id)).await;
+        let joined = honouring_retry_after(RETRY_BUDGET, || {
+            self.api.join_queue(user, self.args.concert_id)
+        })
+        .await;
         let n = self.joins_answered.fetch_add(1, Ordering::Relaxed) + 1;
         *self.last_join_at.lock().expect("lock") = self.started.elapsed();
         self.bar.set_message(format!("joined {n}"));
@@ -156,6 +163,10 @@ impl Sale {
                 Ok(r) if r.status == 403 => {
                     return Run::of(Fate::Failed(format!("poll 403 {}", r.code())))
                 }
+                // Told when to come back: not sooner.
+                Ok(r) if r.retry_after.is_some() => {
+                    interval = interval.max(r.retry_after.unwrap_or_default());
+                }
                 // 5xx, 429, no answer: poll again later.
                 _ => {}
             }
@@ -170,7 +181,11 @@ impl Sale {
     /// Admitted: seat map, hold, pay.
     async fn shop(&self, user: &User, token: &str) -> Run {
         let (concert_id, schedule_id) = (self.args.concert_id, self.args.schedule_id);
-        let map = match retrying(|| self.api.seat_map(user, token, concert_id, schedule_id)).await {
+        let map = match honouring_retry_after(RETRY_BUDGET, || {
+            self.api.seat_map(user, token, concert_id, schedule_id)
+        })
+        .await
+        {
             Ok(r) if r.is_success() => r.into_ok("seat map").unwrap_or_default(),
             Ok(r) => return Run::of(Fate::Failed(format!("seat map {} {}", r.status, r.code()))),
             Err(_) => return Run::of(Fate::Failed("seat map: no answer".into())),
@@ -187,7 +202,12 @@ impl Sale {
             }
             let pick = rand::thread_rng().gen_range(0..available.len());
             let seat_id = available.swap_remove(pick);
-            match self.api.hold(user, token, schedule_id, seat_id).await {
+            // A 503 with Retry-After did nothing: the same seat is asked for again.
+            let held = honouring_retry_after(RETRY_BUDGET, || {
+                self.api.hold(user, token, schedule_id, seat_id)
+            })
+            .await;
+            match held {
                 Ok(r) if r.status == 201 => {
                     reservation = r.i64("reservationId").ok();
                     break;
@@ -206,7 +226,11 @@ impl Sale {
             });
         };
         let key = format!("pay-{}-{reservation_id}", user.login_id);
-        match retrying(|| self.api.pay(user, token, reservation_id, &key)).await {
+        match honouring_retry_after(RETRY_BUDGET, || {
+            self.api.pay(user, token, reservation_id, &key)
+        })
+        .await
+        {
             Ok(r) if r.status == 201 => {
                 let sold = self.sold.fetch_add(1, Ordering::SeqCst) + 1;
                 self.sold_at

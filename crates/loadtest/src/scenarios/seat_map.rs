@@ -1,6 +1,6 @@
 //! Seat-map reads of one schedule at a fixed concurrency.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -25,6 +25,14 @@ pub struct Args {
     /// Distinct readers (admitted users); the workers take turns with them.
     #[arg(long, default_value_t = 8)]
     pub users: usize,
+    /// The `Accept-Encoding` each read sends ("gzip", as browsers do; "identity"
+    /// for the uncompressed JSON).
+    #[arg(long, default_value = "gzip")]
+    pub accept_encoding: String,
+    /// Send the last answer's `ETag` as `If-None-Match` (a client that
+    /// revalidates: 304 while the map is unchanged).
+    #[arg(long)]
+    pub revalidate: bool,
 }
 
 pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
@@ -58,14 +66,33 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
     let api = ctx.api.phase();
     let worker_api = api.clone();
     let concert_id = concert.concert_id;
+    let encoding: Arc<str> = args.accept_encoding.as_str().into();
+    let revalidate = args.revalidate;
+    // The last ETag seen, shared by the workers (the map is the same for all).
+    let etag: Arc<Mutex<Option<String>>> = Arc::default();
     let elapsed = super::closed_loop(
         args.concurrency,
         Duration::from_secs(args.duration_secs),
         move |w, _| {
             let (api, readers) = (worker_api.clone(), readers.clone());
+            let (encoding, etag) = (encoding.clone(), etag.clone());
             async move {
                 let (user, token) = &readers[w % readers.len()];
-                let _ = api.seat_map(user, token, concert_id, schedule_id).await;
+                let known = revalidate
+                    .then(|| etag.lock().expect("etag").clone())
+                    .flatten();
+                let mut headers = vec![("Accept-Encoding", &*encoding)];
+                if let Some(tag) = &known {
+                    headers.push(("If-None-Match", tag.as_str()));
+                }
+                let reply = api
+                    .seat_map_with(user, token, concert_id, schedule_id, &headers)
+                    .await;
+                if let (true, Ok(reply)) = (revalidate, reply) {
+                    if let Some(tag) = reply.etag {
+                        *etag.lock().expect("etag") = Some(tag);
+                    }
+                }
             }
         },
     )
@@ -77,6 +104,8 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
         result: json!({
             "concurrency": args.concurrency,
             "seats": args.seats,
+            "acceptEncoding": args.accept_encoding,
+            "revalidate": args.revalidate,
             "elapsedSecs": elapsed.as_secs_f64(),
             "endpoints": rows,
         }),
