@@ -67,9 +67,12 @@ fn start_shared(ports: &[u16]) -> Option<String> {
         }
     }
     wait_until(|| ports.iter().all(|&p| answers(p)), "cluster nodes listen");
-    if !cluster_ok(ports[0]) {
-        // A half-made cluster (another run died mid-create) is not fixed here:
-        // `create` refuses nodes that already hold slots, and the error says so.
+    if ports.iter().any(|&p| holds_slots(p)) {
+        // Nodes restarted from an earlier run's nodes.conf rejoin their
+        // cluster: give them time to find each other rather than re-create it
+        // (`create` refuses nodes that already hold slots).
+        wait_until(|| ports.iter().all(|&p| cluster_ok(p)), "cluster_state:ok");
+    } else {
         create(ports);
     }
     Some(url(ports))
@@ -117,6 +120,10 @@ fn cli(port: u16, args: &[&str]) -> Option<String> {
 
 fn answers(port: u16) -> bool {
     cli(port, &["ping"]).is_some_and(|o| o.trim() == "PONG")
+}
+
+fn holds_slots(port: u16) -> bool {
+    cli(port, &["cluster", "info"]).is_some_and(|o| !o.contains("cluster_slots_assigned:0"))
 }
 
 fn cluster_ok(port: u16) -> bool {
