@@ -58,7 +58,13 @@ impl Rendered {
         let mut hasher = DefaultHasher::new();
         map.schedule_id.0.hash(&mut hasher);
         for (seat, status) in map.shown() {
-            (seat.id.0, seat.seat_number, seat.price.value(), status.as_str()).hash(&mut hasher);
+            (
+                seat.id.0,
+                seat.seat_number,
+                seat.price.value(),
+                status.as_str(),
+            )
+                .hash(&mut hasher);
         }
         let etag = HeaderValue::from_str(&format!("W/\"{:016x}\"", hasher.finish()))
             .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
