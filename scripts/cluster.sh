@@ -21,10 +21,9 @@
 # Environment:
 #   CLUSTER_NS="1 2 3"                 instance counts to run
 #   CLUSTER_USERS=10000 CLUSTER_SEATS=1000 CLUSTER_QUEUE_CAP=500   the sale
-#   CLUSTER_HOLDS=1000 CLUSTER_LEVELS=1,8,64   the purchase/hold scenario
-#   CLUSTER_PURCHASE_SCENARIO=hold     SWITCH: `purchase` once crates/loadtest
-#                                      has that scenario (hold → pay); until
-#                                      then `hold` (holds on distinct seats)
+#   CLUSTER_HOLDS=1000 CLUSTER_LEVELS=8,32   purchases (or holds) per level, levels
+#   CLUSTER_PURCHASE_SCENARIO=purchase `purchase` (admitted users: hold, then
+#                                      pay) or `hold` (holds on distinct seats)
 #   CLUSTER_SCENARIOS="purchase flash"
 #   CLUSTER_REDIS_URL=redis://127.0.0.1:6379  (a redis+cluster:// URL works too)
 #   CLUSTER_PG_URL=postgres://postgres@127.0.0.1:5432
@@ -42,8 +41,8 @@ USERS=${CLUSTER_USERS:-10000}
 SEATS=${CLUSTER_SEATS:-1000}
 K=${CLUSTER_QUEUE_CAP:-500}
 HOLDS=${CLUSTER_HOLDS:-1000}
-LEVELS=${CLUSTER_LEVELS:-1,8,64}
-PURCHASE=${CLUSTER_PURCHASE_SCENARIO:-hold}
+LEVELS=${CLUSTER_LEVELS:-8,32}
+PURCHASE=${CLUSTER_PURCHASE_SCENARIO:-purchase}
 SCENARIOS=${CLUSTER_SCENARIOS:-"purchase flash"}
 REDIS_URL=${CLUSTER_REDIS_URL:-redis://127.0.0.1:6379}
 PG=${CLUSTER_PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -308,7 +307,7 @@ for n in $NS; do
   if has purchase; then
     case $PURCHASE in
       hold) measure "$n" purchase hold --levels "$LEVELS" --holds "$HOLDS" --max-holds-per-user 4 ;;
-      *) measure "$n" purchase "$PURCHASE" --levels "$LEVELS" --holds "$HOLDS" ;;
+      *) measure "$n" purchase "$PURCHASE" --levels "$LEVELS" --purchases "$HOLDS" ;;
     esac
   fi
   has flash && measure "$n" flash flash-sale --users "$USERS" --seats "$SEATS" --queue-cap "$K"
@@ -338,6 +337,8 @@ for n in ns:
     if not d:
         continue
     for lvl in d["result"].get("levels", []):
+        if "ordersPerSec" in lvl:
+            print(f"| {n} | {lvl['concurrency']} | **{lvl['ordersPerSec']:.0f} orders** | {lvl['purchaseP50Ms']:.1f} | {lvl['purchaseP99Ms']:.1f} | {lvl['purchases'] - lvl['orders']} |")
         for e in lvl["endpoints"]:
             errs = sum(e["errors"].values())
             print(f"| {n} | {lvl['concurrency']} | {e['okPerSec']:.0f} | {e['p50Ms']:.1f} | {e['p99Ms']:.1f} | {errs} |")
