@@ -19,10 +19,11 @@ impl CancelReservation {
         user_id: UserId,
         id: ReservationId,
     ) -> Result<Reservation, DomainError> {
-        let reservation = owned(self.reservations.find(id).await?, user_id, id)?;
-        let now = self.clock.now();
-        reservation.ensure_cancellable(now)?;
-        self.reservations.cancel(id, now).await
+        owned(self.reservations.find(id).await?, user_id, id)?;
+        // Whether it can still be cancelled is decided once, by the store
+        // under its transaction (with `Reservation::ensure_cancellable`): a
+        // check here would read a state that may change before the write.
+        self.reservations.cancel(id, self.clock.now()).await
     }
 }
 
@@ -53,14 +54,21 @@ mod tests {
 
     fn use_case(found: Reservation, cancels: usize) -> CancelReservation {
         let mut store = MockReservationStore::new();
+        let stored = found.clone();
         store
             .expect_find()
             .returning(move |_| Ok(Some(found.clone())));
-        store.expect_cancel().times(cancels).returning(|_, _| {
-            let mut r = reservation(1, ReservationStatus::Cancelled, 60);
-            r.status = ReservationStatus::Cancelled;
-            Ok(r)
-        });
+        // The store decides with the domain's rule, as the database adapter does.
+        store
+            .expect_cancel()
+            .times(cancels)
+            .returning(move |_, now| {
+                stored.ensure_cancellable(now)?;
+                Ok(Reservation {
+                    status: ReservationStatus::Cancelled,
+                    ..stored.clone()
+                })
+            });
         let mut clock = MockClock::new();
         clock.expect_now().returning(Utc::now);
         CancelReservation {
@@ -91,7 +99,7 @@ mod tests {
             (ReservationStatus::Held, -1),
             (ReservationStatus::Confirmed, 60),
         ] {
-            let uc = use_case(reservation(1, status, expires_in), 0);
+            let uc = use_case(reservation(1, status, expires_in), 1);
             let err = uc.execute(UserId(1), ReservationId(1)).await.unwrap_err();
             assert!(matches!(err, DomainError::ReservationNotCancellable(_)));
         }
