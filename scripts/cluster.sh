@@ -167,9 +167,13 @@ start_nginx() {
   # of a request that may have had an effect. One worker: the box has 2 cores.
   cat >"$LBDIR/nginx.conf" <<CONF
 worker_processes 1;
+# Every client connection costs two (client + upstream): 10,000 buyers at once
+# need more than the 8,192 an earlier run had ("worker_connections are not
+# enough, reusing connections": idle keep-alives closed under the generator).
+worker_rlimit_nofile 65536;
 pid $LBDIR/nginx.pid;
 error_log $LBDIR/error.log warn;
-events { worker_connections 8192; }
+events { worker_connections 32768; }
 http {
   access_log off;
   client_body_temp_path $LBDIR/body;

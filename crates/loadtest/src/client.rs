@@ -290,6 +290,23 @@ impl Api {
         self.send("POST /admin/concerts", rb).await
     }
 
+    /// Admin: change a concert's queue controls (`{"maxActive": …}`, `{"paused": …}`).
+    pub async fn control_queue(
+        &self,
+        admin_key: &str,
+        concert_id: i64,
+        body: &Value,
+    ) -> CallResult {
+        let rb = self
+            .request(
+                Method::PATCH,
+                &format!("/api/v1/admin/concerts/{concert_id}/queue"),
+            )
+            .header("X-Admin-Key", admin_key)
+            .json(body);
+        self.send("PATCH /admin/queue", rb).await
+    }
+
     pub async fn schedules(&self, concert_id: i64) -> CallResult {
         let rb = self.request(
             Method::GET,

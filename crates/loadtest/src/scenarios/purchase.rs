@@ -90,6 +90,16 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
         )
         .await?;
         let schedule_id = concert.schedules[0].schedule_id;
+        // Every buyer admitted at once, whatever the server's cap (a sale's K
+        // would let the first admitted lapse while the last still wait).
+        setup
+            .control_queue(
+                ctx.admin_key()?,
+                concert.concert_id,
+                &json!({ "maxActive": n }),
+            )
+            .await?
+            .into_ok("open the concert's line to every buyer")?;
         let tokens = Arc::new(admit_all(&setup, &users, concert.concert_id).await?);
         let seats = Arc::new(
             seat_ids(
