@@ -236,6 +236,46 @@ impl TestApp {
         panic!("{} was not admitted within 10 s", user.login_id);
     }
 
+    /// With the queue's store down: join, poll and seat map answer 503
+    /// `SERVICE_UNAVAILABLE`, readiness says 503, all four within `within`
+    /// (an outage is a quick answer, not a hang), and what needs no queue
+    /// (the concert list) still answers.
+    pub async fn assert_queue_unavailable(
+        &self,
+        user: &TestUser,
+        token: &str,
+        concert_id: i64,
+        schedule_id: i64,
+        within: Duration,
+    ) {
+        let started = std::time::Instant::now();
+        for (status, body) in [
+            self.join_queue(user, concert_id).await,
+            self.current_token(user, token).await,
+            self.seats(user, token, concert_id, schedule_id).await,
+        ] {
+            super::assert_code(
+                status,
+                &body,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+            );
+        }
+        assert_eq!(
+            self.get("/health/ready").send().await.unwrap().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert!(
+            started.elapsed() < within,
+            "four requests in an outage took {:?}: each must answer in seconds",
+            started.elapsed()
+        );
+        assert_eq!(
+            self.get("/api/v1/concerts").send().await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+
     pub async fn seats(
         &self,
         user: &TestUser,
