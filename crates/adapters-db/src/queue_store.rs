@@ -362,6 +362,11 @@ SELECT t.id, t.seq, t.status, s.admitted_seq, s.rate_milli_per_sec FROM t, s"#;
 
 #[async_trait]
 impl QueueStore for DbQueueStore {
+    /// The tokens share the database of seats and money.
+    fn shared_with_writes(&self) -> bool {
+        true
+    }
+
     async fn issue(&self, request: IssueRequest) -> Result<(QueueTicket, bool), DomainError> {
         let (user_id, concert_id, now_ms) =
             (request.user_id.0, request.concert_id.0, to_ms(request.now));

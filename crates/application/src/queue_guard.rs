@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::ports::{Clock, QueueStore};
-use domain::queue::{QueueStatus, QueueTicket};
+use domain::queue::{admitted, Admission, QueueTicket};
 use domain::{ConcertId, DomainError, UserId};
 
 /// Entries past which the admissions memory is simply emptied (it refills on demand).
@@ -91,11 +91,25 @@ impl QueueGuard {
             .await?
             .filter(|t| t.user_id == user_id && t.concert_id == concert_id)
             .ok_or(DomainError::QueueTokenInvalid)?;
-        match ticket.status {
-            QueueStatus::Active => Ok(ticket),
-            QueueStatus::PreQueue | QueueStatus::Waiting => Err(DomainError::QueueTokenNotActive),
-            QueueStatus::Expired => Err(DomainError::QueueTokenInvalid),
+        admitted(Some(ticket.status)).map(|()| ticket)
+    }
+
+    /// [`Self::check`] for a write: when the queue shares the write's
+    /// database, the store checks the token inside the write itself (no
+    /// round trip here); otherwise the queue port is asked now.
+    pub async fn admission<'a>(
+        &self,
+        user_id: UserId,
+        token: Option<&'a str>,
+        concert_id: ConcertId,
+    ) -> Result<Admission<'a>, DomainError> {
+        let token = token.ok_or(DomainError::QueueTokenInvalid)?;
+        if self.queue.shared_with_writes() {
+            return Ok(Admission::InWrite(token));
         }
+        self.ticket(user_id, token, concert_id, self.clock.now())
+            .await
+            .map(|_| Admission::Checked)
     }
 
     /// [`Self::check`] for reads that may lag the store by up to the memory's
@@ -134,7 +148,7 @@ impl QueueGuard {
 mod tests {
     use super::*;
     use domain::ports::{MockClock, MockQueueStore};
-    use domain::queue::{QueueTicket, QueueToken};
+    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
 
     fn guard(status: QueueStatus) -> QueueGuard {
         let mut queue = MockQueueStore::new();
@@ -295,5 +309,55 @@ mod tests {
             );
         }
         assert_eq!(lookups.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_write_on_the_queue_database_checks_the_token_itself() {
+        let mut queue = MockQueueStore::new();
+        queue.expect_shared_with_writes().return_const(true);
+        // No expectation on `find`: asking the queue here would panic the mock.
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(chrono::Utc::now);
+        let guard = QueueGuard {
+            queue: Arc::new(queue),
+            clock: Arc::new(clock),
+        };
+        assert_eq!(
+            guard.admission(UserId(1), Some("t"), ConcertId(1)).await,
+            Ok(Admission::InWrite("t"))
+        );
+        assert_eq!(
+            guard.admission(UserId(1), None, ConcertId(1)).await,
+            Err(DomainError::QueueTokenInvalid)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_elsewhere_asks_the_queue_first() {
+        let mut queue = MockQueueStore::new();
+        queue.expect_shared_with_writes().return_const(false);
+        queue.expect_find().returning(|token, _| {
+            Ok(Some(QueueTicket {
+                token: QueueToken(token.into()),
+                user_id: UserId(1),
+                concert_id: ConcertId(1),
+                status: QueueStatus::Waiting,
+                position: 3,
+                expires_at: None,
+                admission_rate: None,
+            }))
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(chrono::Utc::now);
+        let elsewhere = QueueGuard {
+            queue: Arc::new(queue),
+            clock: Arc::new(clock),
+        };
+        assert_eq!(
+            elsewhere
+                .admission(UserId(1), Some("t"), ConcertId(1))
+                .await,
+            Err(DomainError::QueueTokenNotActive)
+        );
     }
 }

@@ -74,6 +74,12 @@ pub trait QueueStore: Send + Sync {
         patch: QueueControlsPatch,
         now: DateTime<Utc>,
     ) -> Result<QueueOverview, DomainError>;
+    /// True when this queue lives in the same database as seats and money, so
+    /// a write can check the caller's token itself ([`crate::queue::Admission::InWrite`])
+    /// and end it in the payment's own statement.
+    fn shared_with_writes(&self) -> bool {
+        false
+    }
     /// Ends the user's ACTIVE window for the concert (after a payment).
     async fn expire_active(
         &self,
