@@ -10,6 +10,7 @@
 #   If-None-Match); and the token poll.
 # Environment: BASE ADMIN_KEY SEATS=1000 CONC=64 DURATION=10 THREADS=2
 #   WHAT="health map map-gzip map-304 poll"
+#   TSV=PATH   also append each result as "name<TAB>req/s<TAB>p50<TAB>p99<TAB>non-2xx/3xx"
 set -euo pipefail
 BASE=${BASE:-http://127.0.0.1:18080}
 ADMIN_KEY=${ADMIN_KEY:?set ADMIN_KEY}
@@ -57,6 +58,9 @@ run() {
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   non2xx=$(sed -n 's/^ *Non-2xx or 3xx responses: *//p' <<<"$out")
   printf '%-10s %12s req/s  p50 %8s  p99 %8s  non-2xx/3xx %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  if [[ -n ${TSV:-} ]]; then
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" >>"$TSV"
+  fi
 }
 auth=(-H "Authorization: Bearer $access" -H "X-Queue-Token: $token")
 for what in $WHAT; do

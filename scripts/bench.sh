@@ -24,7 +24,9 @@
 #   BENCH_WAITING=100000                                      queue-poll line length
 #   BENCH_CONTENDERS=100 BENCH_ROUNDS=20                      contend
 #   BENCH_SETUP_CONCURRENCY=4    users created at once (Argon2 on the server: 2 per user)
-#   BENCH_SCENARIOS="health seat-map hold purchase pgbench pgbench-min contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"
+#   BENCH_SCENARIOS="health seat-map reads hold purchase pgbench pgbench-min contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"
+#     (reads: wrk on the seat map of BENCH_MAP_SEATS seats beside /health/live at
+#      BENCH_CONCURRENCY, on PostgreSQL and on SQLite; needs wrk and jq)
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432  BENCH_PORT=18080
 #   BENCH_OUT=target/bench       where the results go
 #   BENCH_RUST_LOG=warn          the server's log level (info logs a line per request)
@@ -50,7 +52,7 @@ WAITING=${BENCH_WAITING:-100000}
 CONTENDERS=${BENCH_CONTENDERS:-100}
 ROUNDS=${BENCH_ROUNDS:-20}
 SETUP_CONC=${BENCH_SETUP_CONCURRENCY:-4}
-SCENARIOS=${BENCH_SCENARIOS:-"health seat-map hold purchase pgbench pgbench-min contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"}
+SCENARIOS=${BENCH_SCENARIOS:-"health seat-map reads hold purchase pgbench pgbench-min contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 PORT=${BENCH_PORT:-18080}
@@ -258,7 +260,16 @@ SQL
 }
 
 # ---- run 1: per-endpoint scenarios and the baselines, on PostgreSQL ----
-if has health || has seat-map || has hold || has purchase || has pgbench || has pgbench-min || has contend || has queue-poll; then
+# reads_with_wrk FILE: scripts/bench-reads.sh against the running server.
+reads_with_wrk() {
+  phase_begin "$1"
+  BASE="$BASE" ADMIN_KEY="$ADMIN_KEY" SEATS="$MAP_SEATS" CONC="$CONC" DURATION="$DURATION" \
+    WHAT="health map map-gzip map-304" TSV="$OUT/$1.tsv" \
+    "$(dirname "$0")/bench-reads.sh" >"$OUT/$1.txt" 2>&1 || FAILED+=("$1")
+  phase_end "$1"
+}
+
+if has health || has seat-map || has reads || has hold || has purchase || has pgbench || has pgbench-min || has contend || has queue-poll; then
   new_database micro
   DB1=$DB
   # Large cap: every scenario's users are admitted at once; queue-poll's line
@@ -267,6 +278,7 @@ if has health || has seat-map || has hold || has purchase || has pgbench || has 
     APP__QUEUE__ACTIVE_TTL_SECS=3600 APP__QUEUE__ADMIT_INTERVAL_MS=1000
   has health && scenario health health --concurrency "$CONC" --duration-secs "$DURATION"
   has seat-map && scenario seat-map seat-map --concurrency "$CONC" --duration-secs "$DURATION" --seats "$MAP_SEATS"
+  has reads && reads_with_wrk reads-pg
   has hold && scenario hold hold --levels "$LEVELS" --holds "$HOLDS" --max-holds-per-user 4
   if has purchase; then
     scenario purchase purchase --levels "$PURCHASE_LEVELS" --purchases "$PURCHASES"
@@ -392,6 +404,16 @@ if has queue-poll-redis; then
 fi
 
 # ---- runs 2 and 3: the flash sale ----
+if has reads; then
+  # The same reads on the embedded default, SQLite.
+  TMPDIR_READS=$(mktemp -d /tmp/bench-reads.XXXXXX)
+  start_server reads-sqlite "sqlite://$TMPDIR_READS/bench.db" APP__QUEUE__MAX_ACTIVE_PER_CONCERT=1000 \
+    APP__QUEUE__ACTIVE_TTL_SECS=3600
+  reads_with_wrk reads-sqlite
+  stop_server
+  rm -rf "$TMPDIR_READS"
+fi
+
 FLASH_ENV=(APP__QUEUE__MAX_ACTIVE_PER_CONCERT="$K" APP__QUEUE__ACTIVE_TTL_SECS=30
   APP__QUEUE__ADMIT_INTERVAL_MS=200)
 FLASH_ARGS=(flash-sale --users "$USERS" --seats "$SEATS" --queue-cap "$K")

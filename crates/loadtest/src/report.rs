@@ -7,6 +7,8 @@ use anyhow::Context;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+mod targets;
+
 #[derive(clap::Args, Serialize)]
 pub struct Args {
     /// The directory bench.sh wrote to (scenario .json files, pgbench.tsv, phases.tsv).
@@ -33,6 +35,7 @@ const SCENARIOS: &[&str] = &[
     "contend",
     "queue-poll",
     "flash-pg",
+    "flash-pg-redis",
     "flash-sqlite",
 ];
 
@@ -144,6 +147,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         })
         .collect();
     let _ = writeln!(md, "- checks: {}", passed.join(", "));
+    let targets = targets::table(dir, &docs, &mut md);
 
     md.push_str("\n## Phases\n\n| phase | wall s | server CPU s | load generator CPU s |\n|---|---:|---:|---:|\n");
     for p in &phases {
@@ -291,7 +295,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
         endpoint_table(&mut md, &q["endpoints"]);
     }
-    for (name, title) in [("flash-pg", "PostgreSQL"), ("flash-sqlite", "SQLite")] {
+    for (name, title) in [
+        ("flash-pg", "PostgreSQL"),
+        ("flash-pg-redis", "PostgreSQL, the queue on Redis"),
+        ("flash-sqlite", "SQLite"),
+    ] {
         let Some(f) = get(name) else { continue };
         let inv = &f["invariants"];
         let _ = writeln!(
@@ -356,6 +364,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "phases": phases.iter().map(|p| json!({"phase": p.first(), "wallSecs": p.get(1).and_then(|s| s.parse::<f64>().ok())})).collect::<Vec<_>>(),
         "pgbench": pgbench,
         "pgbenchMinimal": minimal,
+        "targets": targets,
         "scenarios": docs,
     });
     std::fs::write(dir.join("report.md"), md)?;
