@@ -6,6 +6,7 @@ mod m20261125_000001_initial;
 mod m20261129_100001_concert_sale_terms;
 mod m20261129_100002_prequeue_and_controls;
 mod m20261129_200001_orders;
+mod m20261130_100001_user_version;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_100001_concert_sale_terms::Migration),
             Box::new(m20261129_100002_prequeue_and_controls::Migration),
             Box::new(m20261129_200001_orders::Migration),
+            Box::new(m20261130_100001_user_version::Migration),
         ]
     }
 }

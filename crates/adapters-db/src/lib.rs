@@ -11,6 +11,7 @@ mod point_store;
 mod queue_store;
 mod reservation_store;
 mod sales_report;
+mod seat_hold;
 mod seat_map_cache;
 mod seat_repository;
 mod secrets;

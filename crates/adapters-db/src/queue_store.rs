@@ -143,17 +143,28 @@ async fn count_active(
         .map_err(db_err)
 }
 
+/// A stored token's status at `now`: an ACTIVE token whose window has
+/// ended is EXPIRED, swept or not.
+pub(crate) fn status_at(
+    stored: &str,
+    expires_at_ms: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<QueueStatus, StoreError> {
+    Ok(match stored.parse()? {
+        QueueStatus::Active if expires_at_ms.is_none_or(|at| from_ms(at) <= now) => {
+            QueueStatus::Expired
+        }
+        status => status,
+    })
+}
+
 fn ticket(
     token: queue_token::Model,
     state: Option<&queue_state::Model>,
     now: DateTime<Utc>,
 ) -> Result<QueueTicket, StoreError> {
     let expires_at = token.expires_at_ms.map(from_ms);
-    let status = match token.status.parse()? {
-        // The ACTIVE window ended: expired, swept or not.
-        QueueStatus::Active if expires_at.is_none_or(|at| at <= now) => QueueStatus::Expired,
-        status => status,
-    };
+    let status = status_at(&token.status, token.expires_at_ms, now)?;
     let (position, admission_rate) = match (status, state) {
         (QueueStatus::Waiting, Some(state)) => (
             (token.seq - state.admitted_seq).max(1) as u64,

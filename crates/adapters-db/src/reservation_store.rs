@@ -6,20 +6,22 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::ports::ReservationStore;
+use domain::queue::Admission;
 use domain::reservation::{NewHold, Reservation, ReservationStatus};
+use domain::seat::{Seat, SeatStatus};
 use domain::{
     ConcertId, DomainError, Page, PageRequest, ReservationId, ScheduleId, SeatId, StoreError,
     UserId, Won,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::concert_repository::takeable_at;
-use crate::entity::{reservation, seat, user, waitlist_entry};
-use crate::error::{db_err, is_unique_violation};
+use crate::entity::{reservation, user};
+use crate::error::db_err;
+use crate::seat_hold::{hold_in_transaction, hold_postgres, Taken};
 use crate::time::{from_ms, to_ms};
 use crate::waitlist_handover::{free_seat, Ending, HandOver};
 use crate::SeatMapCache;
@@ -96,16 +98,20 @@ pub(crate) async fn owned_tickets(
         .map_err(db_err)
 }
 
-/// A no-op write that locks the user's row for the rest of the transaction:
-/// one user's holds take turns, so racing requests cannot both pass a limit.
+/// Locks the user's row for the rest of the transaction, so one user's
+/// holds and offers take turns and racing requests cannot both pass a limit.
+/// The lock is a write that bumps `users.version`: a one-statement hold
+/// that read the version before this transaction commits then fails its own
+/// conditional bump and retries (see [`crate::seat_hold`]). Every writer
+/// that can add to a user's holds or tickets must come through here.
 pub(crate) async fn lock_user(
     db: &impl ConnectionTrait,
     user_id: UserId,
 ) -> Result<(), DomainError> {
     user::Entity::update_many()
         .col_expr(
-            user::Column::CreatedAtMs,
-            Expr::col(user::Column::CreatedAtMs).into(),
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
         )
         .filter(user::Column::Id.eq(user_id.0))
         .exec(db)
@@ -114,226 +120,23 @@ pub(crate) async fn lock_user(
     Ok(())
 }
 
-/// What the store's conditional write did with a hold.
-enum Taken {
-    /// Inserted as this reservation id.
-    Held(i64),
-    /// Nothing written; the counts the write saw, for the domain to say why.
-    Refused { live_holds: u64, owned: u64 },
-}
-
-/// The reservation the store just wrote for `hold`.
-fn held(hold: &NewHold, id: i64) -> Reservation {
+/// The reservation the store just wrote for `hold`, on `seat` as it was
+/// before the write.
+fn held(hold: &NewHold, id: i64, seat: &Seat) -> Reservation {
     Reservation {
         id: ReservationId(id),
         user_id: hold.user_id,
         concert_id: hold.concert_id,
         schedule_id: hold.schedule_id,
         seat_id: hold.seat_id,
-        seat_number: hold.seat_number,
-        seat_version: hold.seat_version + 1,
-        price: hold.price,
+        seat_number: seat.seat_number,
+        seat_version: seat.version + 1,
+        price: seat.price,
         status: ReservationStatus::Held,
         expires_at: hold.expires_at,
         created_at: hold.now,
         offer: false,
     }
-}
-
-/// The hold on PostgreSQL in ONE round trip: a simple-protocol query of two
-/// statements, which PostgreSQL runs as one implicit transaction. The first
-/// locks the user's row; the second, with a snapshot taken under that lock,
-/// is one statement that counts the user's live holds and owned seats, takes
-/// the seat only if its version is the one decided on, it is takeable and
-/// both limits have room, writes down a lapsed previous hold (and its offer),
-/// and inserts the reservation. Every value is an integer formatted by Rust
-/// (no text from a request reaches the SQL), so no parameters are needed.
-async fn hold_postgres(db: &DatabaseConnection, hold: &NewHold) -> Result<Taken, DomainError> {
-    use sea_orm::sqlx::{self, Row};
-    let (now, expires) = (to_ms(hold.now), to_ms(hold.expires_at));
-    let (user, concert, schedule, seat) = (
-        hold.user_id.0,
-        hold.concert_id.0,
-        hold.schedule_id.0,
-        hold.seat_id.0,
-    );
-    let (version, number, price) = (hold.seat_version, hold.seat_number, hold.price.value());
-    let (max_holds, max_tickets) = (hold.max_holds_per_user, hold.sale.max_tickets_per_user);
-    // Prepared statements (sqlx caches them per connection), so PostgreSQL
-    // plans the CTE once per connection rather than on every hold: written
-    // out with literal values, planning alone cost ~1.5 ms of a hold. The
-    // user's row lock comes first, in its own statement, so the counts below
-    // see every hold of this user committed before it (READ COMMITTED takes a
-    // snapshot per statement).
-    const HOLD: &str = "WITH counts AS (
-  SELECT (SELECT count(*) FROM reservations
-           WHERE user_id = $1 AND status = 'HELD' AND expires_at_ms > $5) AS live_holds,
-         (SELECT count(*) FROM reservations
-           WHERE user_id = $1 AND concert_id = $2
-             AND (status = 'CONFIRMED' OR (status = 'HELD' AND expires_at_ms > $5))) AS owned),
-taken AS (
-  UPDATE seats SET status = 'HELD', hold_expires_at_ms = $6, version = $7 + 1
-   WHERE id = $4 AND version = $7
-     AND (status = 'AVAILABLE'
-          OR (status = 'HELD' AND hold_expires_at_ms <= $5
-              AND NOT EXISTS (SELECT 1 FROM waitlist_entries w
-                               WHERE w.schedule_id = seats.schedule_id AND w.status = 'WAITING')))
-     AND (SELECT live_holds FROM counts) < $10
-     AND (SELECT owned FROM counts) < $11
-  RETURNING id),
-lapsed AS (
-  UPDATE reservations SET status = 'EXPIRED'
-   WHERE seat_id IN (SELECT id FROM taken) AND status = 'HELD' AND expires_at_ms <= $5
-  RETURNING id),
-lapsed_offers AS (
-  UPDATE waitlist_entries SET status = 'LAPSED'
-   WHERE reservation_id IN (SELECT id FROM lapsed) AND status = 'OFFERED'),
-created AS (
-  INSERT INTO reservations (user_id, concert_id, schedule_id, seat_id, seat_number,
-                            seat_version, price, status, expires_at_ms, created_at_ms, origin)
-  SELECT $1, $2, $3, id, $8, $7 + 1, $9, 'HELD', $6, $5, 'HOLD'
-    FROM taken
-   -- The lapsed hold is written down first, so the unique index on live
-   -- holds admits the new one.
-   WHERE (SELECT count(*) FROM lapsed) >= 0
-  RETURNING id)
-SELECT (SELECT id FROM created) AS id, live_holds, owned FROM counts";
-    let to_db = |e: sqlx::Error| {
-        let e = sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e));
-        if is_unique_violation(&e) {
-            DomainError::SeatUnavailable {
-                seat_number: hold.seat_number,
-            }
-        } else {
-            db_err(e)
-        }
-    };
-    let pool = db.get_postgres_connection_pool();
-    let mut txn = pool.begin().await.map_err(to_db)?;
-    sqlx::query("SELECT FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user)
-        .execute(&mut *txn)
-        .await
-        .map_err(to_db)?;
-    let answer = sqlx::query(HOLD)
-        .bind(user)
-        .bind(concert)
-        .bind(schedule)
-        .bind(seat)
-        .bind(now)
-        .bind(expires)
-        .bind(version)
-        .bind(i32::try_from(number).map_err(StoreError::internal)?)
-        .bind(price)
-        .bind(i64::from(max_holds))
-        .bind(i64::from(max_tickets))
-        .fetch_one(&mut *txn)
-        .await
-        .map_err(to_db)?;
-    txn.commit().await.map_err(to_db)?;
-    let field = |name: &str| -> Result<Option<i64>, DomainError> {
-        answer
-            .try_get::<Option<i64>, _>(name)
-            .map_err(|e| db_err(sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))))
-    };
-    Ok(match field("id")? {
-        Some(id) => Taken::Held(id),
-        None => Taken::Refused {
-            live_holds: field("live_holds")?.unwrap_or(0) as u64,
-            owned: field("owned")?.unwrap_or(0) as u64,
-        },
-    })
-}
-
-/// The hold in the smallest transaction that keeps the guarantees where
-/// statements cannot modify data in a CTE (SQLite, whose one connection
-/// serialises writers anyway): the user's lock, the two counts, the seat's
-/// conditional update, a lapsed previous hold written down, the insert.
-async fn hold_in_transaction(
-    db: &DatabaseConnection,
-    hold: &NewHold,
-) -> Result<Taken, DomainError> {
-    let now_ms = to_ms(hold.now);
-    let txn = db.begin().await.map_err(db_err)?;
-    lock_user(&txn, hold.user_id).await?;
-    let live_holds = u64::from(count_live_holds(&txn, hold.user_id.0, now_ms).await?);
-    let owned = owned_tickets(&txn, hold.user_id, hold.concert_id, hold.now).await?;
-    let refused = Taken::Refused { live_holds, owned };
-    if hold.ensure_room(live_holds, owned).is_err() {
-        return Ok(refused);
-    }
-    let seat_version = hold.seat_version + 1;
-    let taken = seat::Entity::update_many()
-        .col_expr(seat::Column::Status, Expr::value("HELD"))
-        .col_expr(
-            seat::Column::HoldExpiresAtMs,
-            Expr::value(to_ms(hold.expires_at)),
-        )
-        .col_expr(seat::Column::Version, Expr::value(seat_version))
-        .filter(seat::Column::Id.eq(hold.seat_id.0))
-        .filter(seat::Column::Version.eq(hold.seat_version))
-        .filter(takeable_at(now_ms))
-        .exec(&txn)
-        .await
-        .map_err(db_err)?;
-    if taken.rows_affected == 0 {
-        return Ok(refused);
-    }
-    // The seat's previous hold lapsed: write it down so the unique index on
-    // live holds admits the new one (a lapsed offer ends its entry too).
-    let lapsed: Vec<i64> = reservation::Entity::find()
-        .select_only()
-        .column(reservation::Column::Id)
-        .filter(reservation::Column::SeatId.eq(hold.seat_id.0))
-        .filter(reservation::Column::Status.eq("HELD"))
-        .filter(reservation::Column::ExpiresAtMs.lte(now_ms))
-        .into_tuple()
-        .all(&txn)
-        .await
-        .map_err(db_err)?;
-    if !lapsed.is_empty() {
-        reservation::Entity::update_many()
-            .col_expr(reservation::Column::Status, Expr::value("EXPIRED"))
-            .filter(reservation::Column::Id.is_in(lapsed.clone()))
-            .filter(reservation::Column::Status.eq("HELD"))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        waitlist_entry::Entity::update_many()
-            .col_expr(waitlist_entry::Column::Status, Expr::value("LAPSED"))
-            .filter(waitlist_entry::Column::ReservationId.is_in(lapsed))
-            .filter(waitlist_entry::Column::Status.eq("OFFERED"))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-    }
-    let created = reservation::ActiveModel {
-        user_id: Set(hold.user_id.0),
-        concert_id: Set(hold.concert_id.0),
-        schedule_id: Set(hold.schedule_id.0),
-        seat_id: Set(hold.seat_id.0),
-        seat_number: Set(hold.seat_number as i32),
-        seat_version: Set(seat_version),
-        price: Set(hold.price.value()),
-        status: Set("HELD".into()),
-        expires_at_ms: Set(to_ms(hold.expires_at)),
-        created_at_ms: Set(now_ms),
-        origin: Set("HOLD".into()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::SeatUnavailable {
-                seat_number: hold.seat_number,
-            }
-        } else {
-            db_err(e)
-        }
-    })?;
-    txn.commit().await.map_err(db_err)?;
-    Ok(Taken::Held(created.id))
 }
 
 impl DbReservationStore {
@@ -366,24 +169,32 @@ impl DbReservationStore {
 
 #[async_trait]
 impl ReservationStore for DbReservationStore {
-    async fn hold(&self, hold: &NewHold) -> Result<Reservation, DomainError> {
+    async fn hold<'a>(
+        &self,
+        hold: &NewHold,
+        admission: Admission<'a>,
+    ) -> Result<Reservation, DomainError> {
         let taken = if self.db.get_database_backend() == DbBackend::Postgres {
-            hold_postgres(&self.db, hold).await?
+            hold_postgres(&self.db, hold, admission).await?
         } else {
-            hold_in_transaction(&self.db, hold).await?
+            hold_in_transaction(&self.db, hold, admission).await?
         };
         match taken {
-            Taken::Held(id) => {
+            Taken::Held { id, seat } => {
                 self.seat_maps.invalidate(hold.schedule_id.0);
-                Ok(held(hold, id))
+                Ok(held(hold, id, &seat))
             }
-            Taken::Refused { live_holds, owned } => {
-                hold.ensure_room(live_holds, owned)?;
-                // A lapsed hold the waiting list waits for is handed over at use.
-                self.lapse_seat(hold.seat_id, hold.now).await?;
-                Err(DomainError::SeatUnavailable {
-                    seat_number: hold.seat_number,
-                })
+            Taken::Overtaken => Err(StoreError::Conflict.into()),
+            Taken::Refused(seen) => {
+                let lapsed = seen.seat.as_ref().is_some_and(|s| {
+                    s.status == SeatStatus::Held && s.status_at(hold.now) == SeatStatus::Available
+                });
+                let refusal = hold.refusal(seen);
+                if lapsed && matches!(refusal, DomainError::SeatUnavailable { .. }) {
+                    // A lapsed hold the waiting list waits for is handed over at use.
+                    self.lapse_seat(hold.seat_id, hold.now).await?;
+                }
+                Err(refusal)
             }
         }
     }

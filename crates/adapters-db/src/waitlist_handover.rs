@@ -1,9 +1,10 @@
 //! Freeing a seat, and handing it to the schedule's waiting list in the same
 //! transaction, so it is never AVAILABLE while someone waits for it.
 //!
-//! Lock order, as everywhere: the recipient's `users` row (a no-op write, as
-//! a hold takes it), then their entry, then the seat, then reservations. A
-//! refund comes here after the payer's balance and the payment row.
+//! Lock order, as everywhere: the recipient's `users` row (a write bumping
+//! its version, which a racing one-statement hold then sees), then their
+//! entry, then the seat, then reservations. A refund comes here after the
+//! payer's balance and the payment row.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{ConcertId, DomainError, StoreError, UserId};

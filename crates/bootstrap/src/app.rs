@@ -300,6 +300,7 @@ fn wire_use_cases(
                 hold_ttl: chrono::Duration::seconds(settings.reservation.hold_ttl_secs as i64),
                 max_holds_per_user: settings.reservation.max_holds_per_user,
             },
+            retry: HoldSeat::RETRY,
         },
         view_reservations: ViewReservations {
             reservations: reservations.clone(),

@@ -105,7 +105,9 @@ pub struct HoldPolicy {
     pub max_holds_per_user: u32,
 }
 
-/// Everything the store needs to take a hold atomically.
+/// Everything the store needs to take a hold atomically. The seat itself is
+/// read by the store's write, in the snapshot it commits in: a read before
+/// it would cost a round trip and could only be stale by the time of the write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewHold {
     /// Who holds.
@@ -116,21 +118,31 @@ pub struct NewHold {
     pub schedule_id: ScheduleId,
     /// The seat.
     pub seat_id: SeatId,
-    /// The seat's number.
-    pub seat_number: u32,
-    /// The seat's price.
-    pub price: Won,
-    /// The seat version the decision was made on; a different one means someone else won.
-    pub seat_version: i64,
-    /// The store re-checks the limit under a per-user lock, so racing holds of one user cannot pass it.
+    /// The store re-checks the limit in its write, serialised per user, so racing holds of one user cannot pass it.
     pub max_holds_per_user: u32,
-    /// The concert's terms; the store checks its ticket limit under the same
-    /// per-user lock, after the hold limit.
+    /// The concert's terms; the store checks its ticket limit in the same
+    /// write, after the hold limit.
     pub sale: SaleTerms,
     /// The time of the decision.
     pub now: DateTime<Utc>,
     /// When the hold lapses.
     pub expires_at: DateTime<Utc>,
+}
+
+/// What a store saw of a hold it did not write, all in one snapshot: the
+/// domain ([`NewHold::refusal`]) names the refusal from it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HoldSeen {
+    /// The seat as stored, if a seat has that id (in any schedule).
+    pub seat: Option<Seat>,
+    /// The caller's admission as the store judged it
+    /// ([`crate::queue::admitted`] of the token it saw), or `Ok` when it was
+    /// checked before the write.
+    pub admission: Result<(), DomainError>,
+    /// The user's unexpired HELD reservations.
+    pub live_holds: u64,
+    /// The seats of the concert the user owns (live holds and paid).
+    pub owned: u64,
 }
 
 impl NewHold {
@@ -146,36 +158,55 @@ impl NewHold {
         }
         self.sale.ensure_ticket_room(owned)
     }
+
+    /// Why the store refused this hold, from what it saw, in the order the
+    /// contract gives: an unknown seat (or one of another schedule), the
+    /// queue token, a seat not free at `now`, the hold limit, the ticket
+    /// limit. When none of them applies the seat changed under the write (a
+    /// racing hold won it, or the waiting list has it): unavailable too.
+    pub fn refusal(&self, seen: HoldSeen) -> DomainError {
+        let Some(seat) = seen.seat.filter(|s| s.schedule_id == self.schedule_id) else {
+            return DomainError::not_found(format!(
+                "seat {} of schedule {}",
+                self.seat_id, self.schedule_id
+            ));
+        };
+        let unavailable = DomainError::SeatUnavailable {
+            seat_number: seat.seat_number,
+        };
+        if let Err(refused) = seen.admission {
+            return refused;
+        }
+        if seat.status_at(self.now) != SeatStatus::Available {
+            return unavailable;
+        }
+        self.ensure_room(seen.live_holds, seen.owned)
+            .err()
+            .unwrap_or(unavailable)
+    }
 }
 
 impl HoldPolicy {
-    /// Decides whether `user` may hold `seat` of `schedule` now; the limits
-    /// (holds per user, the concert's tickets per user) travel along for the
-    /// store to check atomically, under the user's lock, in its write.
+    /// Decides whether `user` may try to hold a seat of `schedule` now; the
+    /// seat and the limits (holds per user, the concert's tickets per user)
+    /// are checked by the store in its write, and [`NewHold::refusal`] names
+    /// a refusal from what it saw.
     pub fn decide(
         &self,
         user_id: UserId,
         sale: SaleTerms,
         schedule: &Schedule,
-        seat: &Seat,
+        seat_id: SeatId,
         now: DateTime<Utc>,
     ) -> Result<NewHold, DomainError> {
         if schedule.is_closed(now) {
             return Err(DomainError::ScheduleClosed);
         }
-        if seat.status_at(now) != SeatStatus::Available {
-            return Err(DomainError::SeatUnavailable {
-                seat_number: seat.seat_number,
-            });
-        }
         Ok(NewHold {
             user_id,
             concert_id: schedule.concert_id,
             schedule_id: schedule.id,
-            seat_id: seat.id,
-            seat_number: seat.seat_number,
-            price: seat.price,
-            seat_version: seat.version,
+            seat_id,
             max_holds_per_user: self.max_holds_per_user,
             sale,
             now,
@@ -212,57 +243,37 @@ mod tests {
         }
     }
 
+    fn hold() -> NewHold {
+        policy()
+            .decide(UserId(1), terms(), &schedule(3600), SeatId(9), now())
+            .unwrap()
+    }
+
+    /// What a store saw: the seat, an admitted caller, and the two counts.
+    fn seen(seat: Option<Seat>, live_holds: u64, owned: u64) -> HoldSeen {
+        HoldSeen {
+            seat,
+            admission: Ok(()),
+            live_holds,
+            owned,
+        }
+    }
+
     #[test]
-    fn free_seat_is_held_until_ttl() {
-        let hold = policy()
-            .decide(
-                UserId(1),
-                terms(),
-                &schedule(3600),
-                &seat(SeatStatus::Available, None),
-                now(),
-            )
-            .unwrap();
+    fn a_hold_lasts_its_ttl() {
+        let hold = hold();
         assert_eq!(hold.expires_at, now() + Duration::seconds(300));
-        assert_eq!(hold.seat_version, 4);
         assert_eq!(hold.concert_id, ConcertId(2));
+        assert_eq!(hold.seat_id, SeatId(9));
+        assert_eq!(
+            policy().decide(UserId(1), terms(), &schedule(0), SeatId(9), now()),
+            Err(DomainError::ScheduleClosed)
+        );
     }
 
     #[test]
-    fn expired_hold_counts_as_free() {
-        let seat = seat(SeatStatus::Held, Some(0));
-        assert!(policy()
-            .decide(UserId(1), terms(), &schedule(3600), &seat, now())
-            .is_ok());
-    }
-
-    #[test]
-    fn refusals() {
-        let p = policy();
-        let s = schedule(3600);
-        assert_eq!(
-            p.decide(
-                UserId(1),
-                terms(),
-                &s,
-                &seat(SeatStatus::Held, Some(1)),
-                now()
-            ),
-            Err(DomainError::SeatUnavailable { seat_number: 7 })
-        );
-        assert_eq!(
-            p.decide(UserId(1), terms(), &s, &seat(SeatStatus::Sold, None), now()),
-            Err(DomainError::SeatUnavailable { seat_number: 7 })
-        );
-        let hold = p
-            .decide(
-                UserId(1),
-                terms(),
-                &s,
-                &seat(SeatStatus::Available, None),
-                now(),
-            )
-            .unwrap();
+    fn limits() {
+        let hold = hold();
         assert_eq!(
             hold.ensure_room(2, 2),
             Err(DomainError::HoldLimitExceeded { limit: 2 })
@@ -272,15 +283,45 @@ mod tests {
             Err(DomainError::TicketLimitExceeded { limit: 4 })
         );
         assert_eq!(hold.ensure_room(1, 3), Ok(()));
+    }
+
+    #[test]
+    fn a_refusal_is_named_in_the_contracts_order() {
+        let hold = hold();
+        let free = || Some(seat(SeatStatus::Available, None));
+        let not_found = |e: DomainError| matches!(e, DomainError::NotFound(_));
+        assert!(not_found(hold.refusal(seen(None, 0, 0))), "no such seat");
+        let mut elsewhere = seat(SeatStatus::Available, None);
+        elsewhere.schedule_id = ScheduleId(4);
+        assert!(
+            not_found(hold.refusal(seen(Some(elsewhere), 0, 0))),
+            "a seat of another schedule"
+        );
+        // The seat is checked before the token, the token before the seat's state.
+        let mut waiting = seen(Some(seat(SeatStatus::Sold, None)), 0, 0);
+        waiting.admission = Err(DomainError::QueueTokenNotActive);
+        assert_eq!(hold.refusal(waiting), DomainError::QueueTokenNotActive);
+        let unavailable = DomainError::SeatUnavailable { seat_number: 7 };
+        for taken in [
+            seat(SeatStatus::Held, Some(1)),
+            seat(SeatStatus::Sold, None),
+        ] {
+            assert_eq!(hold.refusal(seen(Some(taken), 2, 4)), unavailable);
+        }
         assert_eq!(
-            p.decide(
-                UserId(1),
-                terms(),
-                &schedule(0),
-                &seat(SeatStatus::Available, None),
-                now()
-            ),
-            Err(DomainError::ScheduleClosed)
+            hold.refusal(seen(free(), 2, 4)),
+            DomainError::HoldLimitExceeded { limit: 2 }
+        );
+        assert_eq!(
+            hold.refusal(seen(free(), 1, 4)),
+            DomainError::TicketLimitExceeded { limit: 4 }
+        );
+        // Free as seen, room left: the seat changed under the write. A lapsed
+        // hold reads free too (the waiting list's seats are refused this way).
+        assert_eq!(hold.refusal(seen(free(), 0, 0)), unavailable);
+        assert_eq!(
+            hold.refusal(seen(Some(seat(SeatStatus::Held, Some(0))), 0, 0)),
+            unavailable
         );
     }
 

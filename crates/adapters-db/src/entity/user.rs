@@ -10,6 +10,8 @@ pub struct Model {
     pub login_id: String,
     pub password_hash: String,
     pub created_at_ms: i64,
+    /// Bumped by every write that can add to the user's holds or tickets.
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

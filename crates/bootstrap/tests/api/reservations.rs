@@ -3,7 +3,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 
 use crate::helpers::{
-    assert_code, assert_problem, e2e, eventually, spawn_app, spawn_app_with, Backend,
+    assert_code, assert_problem, e2e, e2e_on, eventually, spawn_app, spawn_app_with, Backend,
 };
 
 e2e!(
@@ -11,6 +11,7 @@ e2e!(
     hold_refusals_follow_the_contract,
     a_lapsed_hold_frees_its_seat_and_cannot_be_paid,
 );
+e2e_on!([sqlite, postgres, sqlite_redis, postgres_redis] a_hold_admits_only_the_callers_active_token);
 
 async fn hold_list_get_and_cancel(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -255,4 +256,63 @@ async fn the_sweeper_writes_lapsed_holds_down(backend: Backend) {
         r == "EXPIRED" && s == "AVAILABLE"
     })
     .await;
+}
+
+/// The queue token is judged where the hold is written (in its statement
+/// when the queue shares the database, before it with Redis): every bad
+/// token is refused with the contract's code and writes nothing, and an
+/// unknown seat is still named first.
+async fn a_hold_admits_only_the_callers_active_token(backend: Backend) {
+    let queue_in_db = backend.redis.is_none();
+    let app = spawn_app_with(backend, |s| s.queue.max_active_per_concert = 1).await;
+    let (concert_id, schedules) = app.concert(&[(3600, 3, 1000)]).await;
+    let (other_concert, _) = app.concert(&[(3600, 3, 1000)]).await;
+    let (alice, bob) = (app.user("alice").await, app.user("bobby").await);
+    let token = app.admitted(&alice, concert_id).await;
+    let elsewhere = app.admitted(&alice, other_concert).await;
+    let (_, waiting) = app.join_queue(&bob, concert_id).await;
+    let waiting = waiting["token"].as_str().unwrap().to_owned();
+    let seat = app
+        .seat_id(&alice, &token, concert_id, schedules[0], 1)
+        .await;
+    let second = app
+        .seat_id(&alice, &token, concert_id, schedules[0], 2)
+        .await;
+
+    let (status, body) = app.hold(&bob, &waiting, schedules[0], seat).await;
+    assert_code(
+        status,
+        &body,
+        StatusCode::FORBIDDEN,
+        "QUEUE_TOKEN_NOT_ACTIVE",
+    );
+    let (status, body) = app.hold(&bob, &waiting, schedules[0], 999_999).await;
+    assert_code(status, &body, StatusCode::NOT_FOUND, "NOT_FOUND");
+    for (user, token) in [
+        (&bob, token.as_str()),
+        (&alice, elsewhere.as_str()),
+        (&alice, "no-such-token"),
+    ] {
+        let (status, body) = app.hold(user, token, schedules[0], seat).await;
+        assert_code(status, &body, StatusCode::FORBIDDEN, "QUEUE_TOKEN_INVALID");
+    }
+    let (status, held) = app.hold(&alice, &token, schedules[0], seat).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{held}: the refusals wrote nothing"
+    );
+
+    if queue_in_db {
+        // An ACTIVE token whose window has ended, before any sweep: invalid.
+        let db = app.db().await;
+        db.execute(Statement::from_string(
+            db.get_database_backend(),
+            format!("UPDATE queue_tokens SET expires_at_ms = 1 WHERE token = '{token}'"),
+        ))
+        .await
+        .unwrap();
+        let (status, body) = app.hold(&alice, &token, schedules[0], second).await;
+        assert_code(status, &body, StatusCode::FORBIDDEN, "QUEUE_TOKEN_INVALID");
+    }
 }

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::queue::Admission;
 use crate::reservation::{NewHold, Reservation};
 use crate::{DomainError, Page, PageRequest, ReservationId, UserId};
 
@@ -8,9 +9,17 @@ use crate::{DomainError, Page, PageRequest, ReservationId, UserId};
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait ReservationStore: Send + Sync {
-    /// Takes the seat if its version is still `hold.seat_version` and the user
-    /// holds fewer than the limit; [`DomainError::SeatUnavailable`] if someone else won.
-    async fn hold(&self, hold: &NewHold) -> Result<Reservation, DomainError>;
+    /// Takes the seat if it is free at `hold.now`, the user has room under
+    /// both limits and, with [`Admission::InWrite`], the token admits them;
+    /// otherwise the refusal [`NewHold::refusal`] names from what the write
+    /// saw ([`DomainError::SeatUnavailable`] if someone else won).
+    /// [`StoreError::Conflict`](crate::StoreError::Conflict) when another
+    /// write of the same user's holds overtook this one: retry afresh.
+    async fn hold<'a>(
+        &self,
+        hold: &NewHold,
+        admission: Admission<'a>,
+    ) -> Result<Reservation, DomainError>;
     /// Unexpired HELD reservations of the user at `now`.
     async fn live_holds(&self, user_id: UserId, now: DateTime<Utc>) -> Result<u32, DomainError>;
     /// The user's reservations, newest first, one page at a time.
