@@ -143,7 +143,8 @@ async fn count_active(
         .map_err(db_err)
 }
 
-fn ticket(
+/// The ticket as it stands at `now` (an ACTIVE token whose window has ended is EXPIRED).
+pub(crate) fn ticket(
     token: queue_token::Model,
     state: Option<&queue_state::Model>,
     now: DateTime<Utc>,
