@@ -6,6 +6,7 @@ mod entity;
 mod error;
 mod idempotency_store;
 mod login_attempts;
+mod payment_statement;
 mod payment_store;
 mod point_store;
 mod queue_store;

@@ -1,4 +1,5 @@
-//! Payments and refunds. Lock order in both transactions: the user's balance,
+//! Payments and refunds (a payment on PostgreSQL is one statement:
+//! [`crate::payment_statement`]). Lock order in every one of them: the user's balance,
 //! then the payment row (refund), then seats by id, each seat before its
 //! reservation — the order of the reservation store, so they cannot deadlock.
 
@@ -8,21 +9,30 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use domain::idempotency::IdempotencyReceipt;
 use domain::payment::refund::{Refund, RefundDecision};
-use domain::payment::{PaidItem, Payment, PaymentDecision, PaymentRecord};
+use domain::payment::{
+    PaidItem, Payment, PaymentAttempt, PaymentDecision, PaymentRecord, PaymentRequest,
+    PaymentSnapshot,
+};
+use domain::points::Balance;
 use domain::ports::PaymentStore;
+use domain::queue::Admission;
 use domain::reservation::Reservation;
 use domain::reservation::ReservationStatus;
 use domain::{DomainError, PaymentId, StoreError, UserId, Won};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-use crate::entity::{payment, payment_item, reservation, seat, waitlist_entry};
+use crate::entity::{
+    balance, payment, payment_item, queue_token, reservation, seat, waitlist_entry,
+};
 use crate::error::{db_err, is_unique_violation};
 use crate::idempotency_store::complete_in_transaction;
+use crate::payment_statement::{pay_in_one_statement, Outcome};
 use crate::point_store::apply_change;
+use crate::queue_store::{expire_active_token, ticket};
 use crate::time::{from_ms, to_ms};
 use crate::waitlist_handover::{free_seat, Ending, HandOver};
 use crate::SeatMapCache;
@@ -125,195 +135,12 @@ async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Option<PaymentRecord
 }
 
 /// A unique index refused a second payment of a reservation.
-fn paid_again(e: sea_orm::DbErr) -> DomainError {
+pub(crate) fn paid_again(e: sea_orm::DbErr) -> DomainError {
     if is_unique_violation(&e) {
         DomainError::ReservationNotPayable(ReservationStatus::Confirmed)
     } else {
         db_err(e)
     }
-}
-
-/// Why an item the payment's conditional write did not take is not payable,
-/// read after the failed transaction was rolled back.
-async fn why_not_payable(
-    db: &impl ConnectionTrait,
-    items: &[PaidItem],
-    paid_at_ms: i64,
-) -> DomainError {
-    for item in items {
-        let current = reservation::Entity::find_by_id(item.reservation_id.0)
-            .one(db)
-            .await;
-        match current {
-            Err(e) => return db_err(e),
-            Ok(None) => {
-                return DomainError::not_found(format!("reservation {}", item.reservation_id))
-            }
-            Ok(Some(row)) => {
-                let checked = Reservation::try_from(row)
-                    .map_err(DomainError::from)
-                    .and_then(|r| r.ensure_payable(from_ms(paid_at_ms)));
-                if let Err(e) = checked {
-                    return e;
-                }
-            }
-        }
-    }
-    // Every one still payable: a seat version moved under us.
-    StoreError::Conflict.into()
-}
-
-/// A payment id no payment has: the kept answer is rendered with it, and the
-/// payment statement writes the real id in its place.
-const ID_PLACEHOLDER: i64 = i64::MAX - 7;
-
-/// What the one-statement payment did.
-enum OneStatement {
-    /// Committed as this payment id.
-    Paid(i64),
-    /// Nothing written: the balance's version moved.
-    BalanceMoved,
-    /// Nothing written: a seat or reservation is no longer as decided.
-    ItemMoved,
-    /// Nothing written: the idempotency claim is no longer this run's.
-    ClaimLost,
-}
-
-/// The payment on PostgreSQL as ONE autocommitted statement, all or nothing.
-/// It first locks, in the order every transaction uses, the balance at its
-/// decided version, the seats still HELD at their decided versions, the
-/// reservations still HELD and unexpired, and the idempotency claim still
-/// unanswered under its fence; only when every one of them is locked (a
-/// locked row cannot move before the statement ends) does it debit the
-/// balance and write its history, sell the seats, confirm the reservations,
-/// insert the payment and its items, end a paid offer's waiting-list entry
-/// and keep the answer on the claim (rendered with [`ID_PLACEHOLDER`], which
-/// the statement replaces by the payment's id).
-async fn pay_in_one_statement(
-    db: &DatabaseConnection,
-    d: &PaymentDecision,
-    receipt: Option<&IdempotencyReceipt<Payment>>,
-) -> Result<OneStatement, DomainError> {
-    const SQL: &str = "WITH items AS (
-  SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::bigint[])
-    WITH ORDINALITY AS i(reservation_id, seat_id, seat_version, position)),
-balance_lock AS (
-  SELECT user_id FROM balances WHERE user_id = $3 AND version = $2 FOR UPDATE),
-seat_locks AS (
-  SELECT s.id FROM seats s JOIN items ON s.id = items.seat_id
-   WHERE s.version = items.seat_version AND s.status = 'HELD'
-     AND (SELECT count(*) FROM balance_lock) = 1
-   ORDER BY s.id FOR UPDATE OF s),
-reservation_locks AS (
-  SELECT id FROM reservations
-   WHERE id IN (SELECT reservation_id FROM items) AND status = 'HELD' AND expires_at_ms > $5
-     AND (SELECT count(*) FROM seat_locks) = $11
-   ORDER BY id FOR UPDATE),
-claim_lock AS (
-  SELECT user_id FROM idempotency_keys
-   WHERE $12 AND user_id = $3 AND endpoint = $13 AND key = $14 AND created_at_ms = $15
-     AND response_status IS NULL
-     AND (SELECT count(*) FROM reservation_locks) = $11
-   FOR UPDATE),
-go AS (
-  SELECT (SELECT count(*) FROM reservation_locks) = $11
-         AND (NOT $12 OR EXISTS (SELECT 1 FROM claim_lock)) AS ok),
-debited AS (
-  UPDATE balances SET balance = $1, version = $2 + 1
-   WHERE user_id = $3 AND version = $2 AND (SELECT ok FROM go)
-  RETURNING user_id),
-entry AS (
-  INSERT INTO point_entries (user_id, kind, amount, balance_after, created_at_ms)
-  SELECT user_id, 'PAYMENT', $4, $1, $5 FROM debited),
-sold AS (
-  UPDATE seats SET status = 'SOLD', hold_expires_at_ms = NULL, version = seats.version + 1
-    FROM items
-   WHERE seats.id = items.seat_id AND seats.version = items.seat_version
-     AND seats.status = 'HELD' AND (SELECT ok FROM go)),
-confirmed AS (
-  UPDATE reservations SET status = 'CONFIRMED'
-   WHERE id IN (SELECT reservation_id FROM items) AND status = 'HELD' AND expires_at_ms > $5
-     AND (SELECT ok FROM go)),
-paid AS (
-  INSERT INTO payments (reservation_id, user_id, amount, balance_after, paid_at_ms)
-  SELECT $9, user_id, $10, $1, $5 FROM debited
-  RETURNING id),
-paid_items AS (
-  INSERT INTO payment_items (payment_id, position, reservation_id)
-  SELECT paid.id, (items.position - 1)::integer, items.reservation_id FROM paid, items),
-fulfilled AS (
-  UPDATE waitlist_entries SET status = 'FULFILLED'
-   WHERE $16 AND reservation_id IN (SELECT reservation_id FROM items) AND status = 'OFFERED'
-     AND (SELECT ok FROM go)),
-answered AS (
-  UPDATE idempotency_keys
-     SET response_status = $17, response_body = replace($18, $19, (SELECT id FROM paid)::text)
-   WHERE $12 AND user_id = $3 AND endpoint = $13 AND key = $14 AND created_at_ms = $15
-     AND response_status IS NULL AND (SELECT ok FROM go))
-SELECT (SELECT count(*) FROM balance_lock) AS balance_locked,
-       (SELECT count(*) FROM reservation_locks) AS items_locked,
-       (SELECT id FROM paid) AS payment_id";
-    let array = |f: &dyn Fn(&PaidItem) -> i64| {
-        let ids: Vec<String> = d.items.iter().map(|i| f(i).to_string()).collect();
-        format!("{{{}}}", ids.join(","))
-    };
-    let paid_at_ms = to_ms(d.paid_at);
-    let n = d.items.len() as i64;
-    // The answer to keep, with a placeholder where the payment's id goes.
-    let kept = receipt.map(|r| {
-        let placeholder = Payment {
-            id: PaymentId(ID_PLACEHOLDER),
-            reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
-            amount: d.amount,
-            balance_after: d.debit.new_amount,
-            paid_at: d.paid_at,
-        };
-        (r, r.answer(&placeholder))
-    });
-    let values: Vec<sea_orm::Value> = vec![
-        d.debit.new_amount.value().into(),
-        d.debit.expected_version.into(),
-        d.debit.user_id.0.into(),
-        d.debit.delta.value().into(),
-        paid_at_ms.into(),
-        array(&|i| i.reservation_id.0).into(),
-        array(&|i| i.seat_id.0).into(),
-        array(&|i| i.seat_version).into(),
-        d.items[0].reservation_id.0.into(),
-        d.amount.value().into(),
-        n.into(),
-        kept.is_some().into(),
-        kept.as_ref().map_or("", |(r, _)| r.scope.endpoint).into(),
-        kept.as_ref()
-            .map_or(String::new(), |(r, _)| r.scope.key.as_str().to_owned())
-            .into(),
-        kept.as_ref().map_or(0, |(r, _)| r.fence).into(),
-        d.offer.into(),
-        kept.as_ref()
-            .map_or(0, |(_, s)| i32::from(s.outcome))
-            .into(),
-        kept.as_ref()
-            .map_or(String::new(), |(_, s)| s.body.clone())
-            .into(),
-        ID_PLACEHOLDER.to_string().into(),
-    ];
-    let row = db
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            SQL,
-            values,
-        ))
-        .await
-        .map_err(paid_again)?
-        .ok_or_else(|| StoreError::internal("the payment statement answered no row"))?;
-    let get = |column: &str| row.try_get::<Option<i64>>("", column).map_err(db_err);
-    Ok(match get("payment_id")? {
-        Some(id) => OneStatement::Paid(id),
-        None if get("balance_locked")? != Some(1) => OneStatement::BalanceMoved,
-        None if get("items_locked")? != Some(n) => OneStatement::ItemMoved,
-        None if receipt.is_some() => OneStatement::ClaimLost,
-        None => OneStatement::BalanceMoved,
-    })
 }
 
 /// The payment one statement at a time inside the transaction, where a CTE
@@ -366,46 +193,119 @@ async fn pay_step_by_step(
     Ok(created.id)
 }
 
+/// The payment where a CTE cannot modify data (SQLite): one transaction
+/// that reads what the domain judges, asks it, and applies its decision step
+/// by step (ending the token judged in it, as the PostgreSQL statement does).
+async fn pay_in_transaction(
+    db: &DatabaseConnection,
+    request: &PaymentRequest<'_>,
+    receipt: Option<&IdempotencyReceipt<Payment>>,
+) -> Result<Outcome, DomainError> {
+    let txn = db.begin().await.map_err(db_err)?;
+    let seen = snapshot(&txn, request).await?;
+    let Ok(decision) = seen.decide(request) else {
+        // Dropped uncommitted: nothing was written.
+        return Ok(Outcome::Refused(seen));
+    };
+    let id = pay_step_by_step(&txn, &decision).await?;
+    if matches!(request.admission, Admission::InWrite(_)) && !decision.offer {
+        expire_active_token(&txn, request.user_id, decision.concert_id, decision.paid_at).await?;
+    }
+    let payment = Payment {
+        id: PaymentId(id),
+        reservation_ids: request.reservation_ids.to_vec(),
+        amount: decision.amount,
+        balance_after: decision.debit.new_amount,
+        paid_at: decision.paid_at,
+    };
+    complete_in_transaction(&txn, receipt, &payment).await?;
+    txn.commit().await.map_err(db_err)?;
+    let schedules = decision.items.iter().map(|i| i.schedule_id.0).collect();
+    Ok(Outcome::Paid(payment, schedules))
+}
+
+/// What the payment transaction sees: the payer's own reservations among
+/// those asked for, the balance, and the token when it is judged here.
+async fn snapshot(
+    txn: &impl ConnectionTrait,
+    request: &PaymentRequest<'_>,
+) -> Result<PaymentSnapshot, DomainError> {
+    let user_id = request.user_id;
+    let ids: Vec<i64> = request.reservation_ids.iter().map(|id| id.0).collect();
+    let reservations: Vec<Reservation> = reservation::Entity::find()
+        .filter(reservation::Column::Id.is_in(ids))
+        .filter(reservation::Column::UserId.eq(user_id.0))
+        .all(txn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(Reservation::try_from)
+        .collect::<Result<_, _>>()?;
+    let balance = match balance::Entity::find_by_id(user_id.0)
+        .one(txn)
+        .await
+        .map_err(db_err)?
+    {
+        Some(row) => Balance {
+            user_id,
+            amount: Won::new(row.balance)?,
+            version: row.version,
+        },
+        None => Balance {
+            user_id,
+            amount: Won::ZERO,
+            version: 0,
+        },
+    };
+    let token = match (request.admission, reservations.first()) {
+        (Admission::InWrite(token), Some(first)) => queue_token::Entity::find()
+            .filter(queue_token::Column::Token.eq(token))
+            .filter(queue_token::Column::UserId.eq(user_id.0))
+            .filter(queue_token::Column::ConcertId.eq(first.concert_id.0))
+            .one(txn)
+            .await
+            .map_err(db_err)?
+            .map(|found| ticket(found, None, request.paid_at).map(|t| t.status))
+            .transpose()?,
+        _ => None,
+    };
+    Ok(PaymentSnapshot {
+        reservations,
+        balance,
+        token,
+    })
+}
+
 #[async_trait]
 impl PaymentStore for DbPaymentStore {
     async fn pay<'a>(
         &self,
-        d: &PaymentDecision,
+        request: &PaymentRequest<'a>,
         receipt: Option<&'a IdempotencyReceipt<Payment>>,
-    ) -> Result<Payment, DomainError> {
-        if d.items.is_empty() {
+    ) -> Result<PaymentAttempt, DomainError> {
+        if request.reservation_ids.is_empty() {
             return Err(DomainError::validation(
                 "a payment covers at least one reservation",
             ));
         }
-        let payment = |id| Payment {
-            id: PaymentId(id),
-            reservation_ids: d.items.iter().map(|i| i.reservation_id).collect(),
-            amount: d.amount,
-            balance_after: d.debit.new_amount,
-            paid_at: d.paid_at,
-        };
-        let payment = if self.db.get_database_backend() == DbBackend::Postgres {
-            match pay_in_one_statement(&self.db, d, receipt).await? {
-                OneStatement::Paid(id) => payment(id),
-                OneStatement::BalanceMoved => return Err(StoreError::Conflict.into()),
-                OneStatement::ItemMoved => {
-                    return Err(why_not_payable(&self.db, &d.items, to_ms(d.paid_at)).await)
-                }
-                OneStatement::ClaimLost => return Err(StoreError::ClaimTakenOver.into()),
+        let (payment, schedules) = if self.db.get_database_backend() == DbBackend::Postgres {
+            match pay_in_one_statement(&self.db, request, receipt).await? {
+                Outcome::Paid(payment, schedules) => (payment, schedules),
+                Outcome::Refused(seen) => return Ok(PaymentAttempt::Refused(seen)),
+                Outcome::ClaimLost => return Err(StoreError::ClaimTakenOver.into()),
             }
         } else {
-            let txn = self.db.begin().await.map_err(db_err)?;
-            let paid = payment(pay_step_by_step(&txn, d).await?);
-            complete_in_transaction(&txn, receipt, &paid).await?;
-            txn.commit().await.map_err(db_err)?;
-            paid
+            match pay_in_transaction(&self.db, request, receipt).await? {
+                Outcome::Paid(payment, schedules) => (payment, schedules),
+                Outcome::Refused(seen) => return Ok(PaymentAttempt::Refused(seen)),
+                Outcome::ClaimLost => return Err(StoreError::ClaimTakenOver.into()),
+            }
         };
-        let schedules: BTreeSet<i64> = d.items.iter().map(|i| i.schedule_id.0).collect();
+        let schedules: BTreeSet<i64> = schedules.into_iter().collect();
         schedules
             .into_iter()
             .for_each(|s| self.seat_maps.invalidate(s));
-        Ok(payment)
+        Ok(PaymentAttempt::Paid(payment))
     }
 
     async fn find(&self, id: PaymentId) -> Result<Option<PaymentRecord>, DomainError> {

@@ -158,7 +158,8 @@ pub(crate) fn status_at(
     })
 }
 
-fn ticket(
+/// The ticket as it stands at `now` (an ACTIVE token whose window has ended is EXPIRED).
+pub(crate) fn ticket(
     token: queue_token::Model,
     state: Option<&queue_state::Model>,
     now: DateTime<Utc>,

@@ -320,7 +320,6 @@ fn wire_use_cases(
         },
         pay_reservation: PayReservation {
             reservations: reservations.clone(),
-            points: points.clone(),
             payments: payments.clone(),
             queue: queue.clone(),
             guard,

@@ -8,7 +8,10 @@ use crate::{
     ConcertId, DomainError, PaymentId, PointChange, ReservationId, ScheduleId, SeatId, UserId, Won,
 };
 
+mod attempt;
 pub mod refund;
+
+pub use attempt::{PaymentAttempt, PaymentRequest, PaymentSnapshot};
 
 /// One reservation a payment covers, with the seat version its hold produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,23 +84,7 @@ impl PaymentPolicy {
     /// The concert of the order and whether it pays waiting-list offers;
     /// 400 when the reservations span concerts or mix offers with holds.
     pub fn order_of(&self, reservations: &[Reservation]) -> Result<(ConcertId, bool), DomainError> {
-        let first = reservations
-            .first()
-            .ok_or_else(|| DomainError::validation("reservationIds must not be empty"))?;
-        if reservations
-            .iter()
-            .any(|r| r.concert_id != first.concert_id)
-        {
-            return Err(DomainError::validation(
-                "reservationIds must all be of one concert",
-            ));
-        }
-        if reservations.iter().any(|r| r.offer != first.offer) {
-            return Err(DomainError::validation(
-                "waiting-list offers are paid apart from ordinary holds",
-            ));
-        }
-        Ok((first.concert_id, first.offer))
+        order_of(reservations)
     }
 
     /// The payment of `reservations` (the caller's, in request order) from
@@ -109,37 +96,68 @@ impl PaymentPolicy {
         balance: &Balance,
         now: DateTime<Utc>,
     ) -> Result<PaymentDecision, DomainError> {
-        let (concert_id, offer) = self.order_of(reservations)?;
-        if reservations
-            .iter()
-            .any(|r| r.status_at(now) == ReservationStatus::Expired)
-        {
-            return Err(DomainError::ReservationExpired);
-        }
-        for r in reservations {
-            r.ensure_payable(now)?;
-        }
-        let amount = reservations
-            .iter()
-            .try_fold(Won::ZERO, |sum, r| sum.checked_add(r.price))
-            .ok_or_else(|| DomainError::validation("the order's total is out of range"))?;
-        let debit = BalanceChange {
-            user_id: balance.user_id,
-            expected_version: balance.version,
-            kind: PointEntryKind::Payment,
-            delta: PointChange::debit(amount),
-            new_amount: balance.after_debit(amount)?,
-            at: now,
-        };
-        Ok(PaymentDecision {
-            items: reservations.iter().map(PaidItem::from).collect(),
-            concert_id,
-            amount,
-            debit,
-            paid_at: now,
-            offer,
-        })
+        decide(reservations, balance, now)
     }
+}
+
+// The rules are free functions, as a store judging its own snapshot
+// ([`PaymentSnapshot::decide`]) applies them without the request limits.
+
+fn order_of(reservations: &[Reservation]) -> Result<(ConcertId, bool), DomainError> {
+    let first = reservations
+        .first()
+        .ok_or_else(|| DomainError::validation("reservationIds must not be empty"))?;
+    if reservations
+        .iter()
+        .any(|r| r.concert_id != first.concert_id)
+    {
+        return Err(DomainError::validation(
+            "reservationIds must all be of one concert",
+        ));
+    }
+    if reservations.iter().any(|r| r.offer != first.offer) {
+        return Err(DomainError::validation(
+            "waiting-list offers are paid apart from ordinary holds",
+        ));
+    }
+    Ok((first.concert_id, first.offer))
+}
+
+fn decide(
+    reservations: &[Reservation],
+    balance: &Balance,
+    now: DateTime<Utc>,
+) -> Result<PaymentDecision, DomainError> {
+    let (concert_id, offer) = order_of(reservations)?;
+    if reservations
+        .iter()
+        .any(|r| r.status_at(now) == ReservationStatus::Expired)
+    {
+        return Err(DomainError::ReservationExpired);
+    }
+    for r in reservations {
+        r.ensure_payable(now)?;
+    }
+    let amount = reservations
+        .iter()
+        .try_fold(Won::ZERO, |sum, r| sum.checked_add(r.price))
+        .ok_or_else(|| DomainError::validation("the order's total is out of range"))?;
+    let debit = BalanceChange {
+        user_id: balance.user_id,
+        expected_version: balance.version,
+        kind: PointEntryKind::Payment,
+        delta: PointChange::debit(amount),
+        new_amount: balance.after_debit(amount)?,
+        at: now,
+    };
+    Ok(PaymentDecision {
+        items: reservations.iter().map(PaidItem::from).collect(),
+        concert_id,
+        amount,
+        debit,
+        paid_at: now,
+        offer,
+    })
 }
 
 /// A completed payment, as its payer is told.

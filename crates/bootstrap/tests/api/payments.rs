@@ -1,9 +1,12 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_code, e2e, e2e_queue, spawn_app, Backend};
+use crate::helpers::{assert_code, e2e, e2e_queue, spawn_app, spawn_app_with, Backend};
 
-e2e_queue!(a_purchase_debits_sells_and_expires_the_token);
+e2e_queue!(
+    a_purchase_debits_sells_and_expires_the_token,
+    a_payment_judges_the_token_it_is_shown
+);
 e2e!(
     payment_refusals_change_nothing,
     payment_idempotency_key_replays_after_the_token_expired
@@ -151,4 +154,53 @@ async fn payment_idempotency_key_replays_after_the_token_expired(backend: Backen
     );
     assert_eq!(app.balance(&user).await, 20_000);
     assert_eq!(app.history(&user).await.len(), 2);
+}
+
+/// The token is judged in the payment's own write when the queue shares its
+/// database (through the queue port on Redis): only the payer's ACTIVE token
+/// for the reservations' concert pays, a refusal changes nothing, and the
+/// payment ends that token (and no other), so it cannot pay a second hold.
+async fn a_payment_judges_the_token_it_is_shown(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.reservation.max_holds_per_user = 2).await;
+    let (concert_id, schedules) = app.concert(&[(3600, 4, 10_000)]).await;
+    let (other_concert, _) = app.concert(&[(3600, 4, 10_000)]).await;
+    let (alice, bob) = (app.user("alice").await, app.user("bobby").await);
+    let token = app.admitted(&alice, concert_id).await;
+    let other = app.admitted(&alice, other_concert).await;
+    let bobs = app.admitted(&bob, concert_id).await;
+    app.charge(&alice, json!(50_000), None).await;
+    let mut ids = Vec::new();
+    for number in [1, 2] {
+        let seat = app
+            .seat_id(&alice, &token, concert_id, schedules[0], number)
+            .await;
+        let (_, held) = app.hold(&alice, &token, schedules[0], seat).await;
+        ids.push(held["reservationId"].as_i64().unwrap());
+    }
+    for shown in [other.as_str(), bobs.as_str(), "unknown-token"] {
+        let (status, body) = app.pay(&alice, shown, ids[0], None).await;
+        assert_code(status, &body, StatusCode::FORBIDDEN, "QUEUE_TOKEN_INVALID");
+    }
+    assert_eq!(app.balance(&alice).await, 50_000);
+    assert_eq!(app.reservation(&alice, ids[0]).await.1["status"], "HELD");
+    assert_eq!(
+        app.current_token(&alice, &token).await.1["status"],
+        "ACTIVE"
+    );
+
+    let (status, body) = app.pay(&alice, &token, ids[0], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        app.current_token(&alice, &token).await.1["status"],
+        "EXPIRED"
+    );
+    assert_eq!(
+        app.current_token(&alice, &other).await.1["status"],
+        "ACTIVE"
+    );
+    let (status, body) = app.pay(&alice, &token, ids[1], None).await;
+    assert_code(status, &body, StatusCode::FORBIDDEN, "QUEUE_TOKEN_INVALID");
+    assert_eq!(app.balance(&alice).await, 40_000);
+    assert_eq!(app.reservation(&alice, ids[1]).await.1["status"], "HELD");
+    assert_eq!(app.history(&alice).await.len(), 2);
 }
