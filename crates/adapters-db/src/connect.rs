@@ -97,7 +97,12 @@ pub async fn connect_with(
         return Err(DbSetupError::UnsupportedScheme(url.to_owned()));
     };
     // A store that is down must answer quickly (503), never hang a request.
+    // No ping before handing out a pooled connection: it would be one more
+    // round trip before every statement (a one-statement hold would cost
+    // two). A connection that died idle fails its statement instead, which
+    // answers 503 with Retry-After, and the pool drops it and reconnects.
     options
+        .test_before_acquire(false)
         .connect_timeout(Duration::from_secs(2))
         .acquire_timeout(timeouts.acquire)
         .sqlx_logging(false);
