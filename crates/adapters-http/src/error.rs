@@ -39,6 +39,9 @@ pub enum ApiError {
     /// A per-client-IP rate limit (sign-up, login, queue join) is exhausted.
     #[error("too many requests from this address; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The instance already works on its limit of requests (`server.max_requests_in_flight`).
+    #[error("the server is at its limit of {max_in_flight} requests in flight; retry shortly")]
+    Overloaded { max_in_flight: usize },
 }
 
 impl ApiError {
@@ -48,6 +51,7 @@ impl ApiError {
             Self::RouteNotFound(_) => "NOT_FOUND",
             Self::Http(status, _) => http_code(*status),
             Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            Self::Overloaded { .. } => "SERVICE_UNAVAILABLE",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::AdminKeyInvalid => "ADMIN_KEY_INVALID",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
@@ -119,6 +123,7 @@ impl ResponseError for ApiError {
             Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
             Self::Http(status, _) => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::AdminKeyInvalid => StatusCode::FORBIDDEN,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -157,7 +162,9 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status_code().is_server_error() {
+        // Shedding is the designed answer to a rush, one per refused request:
+        // it is counted in the metrics, not logged as a failure.
+        if self.status_code().is_server_error() && !matches!(self, Self::Overloaded { .. }) {
             // The whole cause chain, for the log only: the client gets `detail`.
             tracing::error!(error = %Chain(self), "request failed");
         }
@@ -170,7 +177,7 @@ impl ResponseError for ApiError {
             | Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             // Overload or an outage: tell clients to back off instead of hammering.
             Self::Domain(DomainError::Store(StoreError::Unavailable(_))) => Some(1),
-            Self::Http(StatusCode::SERVICE_UNAVAILABLE, _) => Some(1),
+            Self::Http(StatusCode::SERVICE_UNAVAILABLE, _) | Self::Overloaded { .. } => Some(1),
             _ => None,
         };
         if let Some(secs) = retry_after {

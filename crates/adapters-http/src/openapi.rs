@@ -55,7 +55,7 @@ Choices where the contract is silent:\n\
 - A schedule's `startsAt` must be in the future and at most 10 years (of 365 days) ahead: else 400 VALIDATION_FAILED.\n\
 - A string containing U+0000 anywhere in a JSON body is 400 VALIDATION_FAILED on every endpoint, before authentication.\n\
 - A token whose user does not exist (a database reset with a shared secret) is 401 UNAUTHENTICATED; an instance may trust a user it confirmed within the last 10 seconds.\n\
-- A wrong method on a known path is 405 METHOD_NOT_ALLOWED with `Allow`. A request body not received within 5 s is 408 REQUEST_TIMEOUT. A request not answered within 30 s (a frozen database link), one stuck more than 5 s on a database lock, or one waiting more than 3 s for a database connection, is 503 SERVICE_UNAVAILABLE. Every 503 carries `Retry-After`.\n\
+- A wrong method on a known path is 405 METHOD_NOT_ALLOWED with `Allow`. A request body not received within 5 s is 408 REQUEST_TIMEOUT. A request not answered within 30 s (a frozen database link), one stuck more than 5 s on a database lock, or one waiting more than 3 s for a database connection, is 503 SERVICE_UNAVAILABLE; so is, at once, a request beyond the instance's limit of requests in flight (`APP__SERVER__MAX_REQUESTS_IN_FLIGHT`, 1024 by default; the health probes and /metrics are never refused). Every 503 carries `Retry-After`.\n\
 - Idempotency-Key: a charge or payment keeps its answer in the same transaction as the money it moves, so after a crash a retry with the key returns the committed answer; if a request's claim was taken over (after 60 s) the slower run is rolled back with 409 IDEMPOTENCY_KEY_IN_FLIGHT and moves no money.",
         version = "1.0.0"
     ),

@@ -9,6 +9,7 @@ use crate::fallbacks::{as_problem, no_route};
 use crate::handlers::{
     admin, concerts, ops, payments, points, queue, reservations, users, waitlist,
 };
+use crate::in_flight::in_flight;
 use crate::openapi::document;
 use crate::telemetry::telemetry;
 use crate::{ApiError, AppState};
@@ -34,6 +35,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .wrap(middleware::ErrorHandlers::new().default_handler(as_problem))
                     .wrap(middleware::from_fn(body_guard))
                     .wrap(middleware::from_fn(deadline))
+                    // Outside the deadline and the body: a refused request
+                    // costs no timer and no read; inside telemetry, so it is
+                    // counted and logged with its request id.
+                    .wrap(middleware::from_fn(in_flight))
                     .wrap(crate::telemetry::root_spans())
                     .wrap(middleware::from_fn(telemetry))
                     // gzip (or another encoding the client accepts) for every body.

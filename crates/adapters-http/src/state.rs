@@ -8,7 +8,7 @@ use application::{
 };
 use async_trait::async_trait;
 
-use crate::{HttpLimits, Idempotency, Metrics, RateLimits, SeatMapBodies};
+use crate::{HttpLimits, Idempotency, InFlight, Metrics, RateLimits, SeatMapBodies};
 
 /// Whether the stores this instance needs answer right now.
 #[async_trait]
@@ -47,5 +47,7 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     pub metrics: Metrics,
     pub timeouts: HttpLimits,
+    /// The bound on requests this instance works on at once.
+    pub in_flight: InFlight,
     pub limits: RateLimits,
 }

@@ -11,8 +11,8 @@ use adapters_db::{
     DbUserRepository, DbWaitlistStore, HandOver, SeatMapCache,
 };
 use adapters_http::{
-    AppState, Argon2Hasher, HttpLimits, Idempotency, JwtAccessTokens, Limiter, Metrics, PoolStats,
-    RateLimits, Readiness, SeatMapBodies,
+    AppState, Argon2Hasher, HttpLimits, Idempotency, InFlight, JwtAccessTokens, Limiter, Metrics,
+    PoolStats, RateLimits, Readiness, SeatMapBodies,
 };
 use adapters_redis::{RedisConnection, RedisQueueStore};
 use application::{
@@ -376,6 +376,7 @@ fn wire_use_cases(
             request_timeout: Duration::from_millis(settings.server.request_timeout_ms),
             body_timeout: Duration::from_millis(settings.server.body_timeout_ms),
         },
+        in_flight: InFlight::new(settings.server.max_requests_in_flight),
         limits: rate_limits(&settings.limits)?,
     })
 }

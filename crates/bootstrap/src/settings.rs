@@ -96,6 +96,10 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// The longest a client may take to send a request body; then 408.
     pub body_timeout_ms: u64,
+    /// Requests worked on at once (health probes and `/metrics` aside);
+    /// past it, 503 with `Retry-After` at once. Bounds the memory a rush
+    /// can pin and the queue for the database pool.
+    pub max_requests_in_flight: usize,
     /// Serve `/metrics` on this port (same host) instead of the main port;
     /// unset: on the main port.
     #[serde(default)]
@@ -236,6 +240,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.port", "8080"),
     ("server.request_timeout_ms", "30000"),
     ("server.body_timeout_ms", "5000"),
+    ("server.max_requests_in_flight", "1024"),
     ("database.url", "sqlite://data/concert.db"),
     ("database.max_connections", "10"),
     ("database.statement_timeout_ms", "5000"),
@@ -331,6 +336,10 @@ impl Settings {
             ),
             ("server.request_timeout_ms", self.server.request_timeout_ms),
             ("server.body_timeout_ms", self.server.body_timeout_ms),
+            (
+                "server.max_requests_in_flight",
+                self.server.max_requests_in_flight as u64,
+            ),
             (
                 "idempotency.takeover_after_secs",
                 self.idempotency.takeover_after_secs,
@@ -448,6 +457,12 @@ mod tests {
         assert!(err.contains("log.format") || err.contains("xml"), "{err}");
         std::env::remove_var("APP__LOG__FORMAT");
         std::env::remove_var("APP__CORS__ALLOWED_ORIGINS");
+
+        assert_eq!(defaults.server.max_requests_in_flight, 1024);
+        std::env::set_var("APP__SERVER__MAX_REQUESTS_IN_FLIGHT", "0");
+        let err = Settings::load().unwrap_err().to_string();
+        assert!(err.contains("server.max_requests_in_flight"), "{err}");
+        std::env::remove_var("APP__SERVER__MAX_REQUESTS_IN_FLIGHT");
 
         assert!(defaults.server.metrics_port.is_none());
         assert!(defaults.telemetry.otlp_endpoint.is_none());
