@@ -69,3 +69,22 @@ pub async fn in_flight(
     drop(permit);
     Ok(response?.map_into_boxed_body())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_probes_and_metrics_are_exempt() {
+        assert!(exempt("/health/live") && exempt("/health/ready") && exempt("/metrics"));
+        assert!(!exempt("/api/v1/concerts") && !exempt("/metrics/x") && !exempt("/healthz"));
+    }
+
+    #[test]
+    fn a_bound_of_zero_still_lets_one_request_in() {
+        let gate = InFlight::new(0);
+        let first = gate.permits.clone().try_acquire_owned();
+        assert!(first.is_ok());
+        assert!(gate.permits.clone().try_acquire_owned().is_err());
+    }
+}

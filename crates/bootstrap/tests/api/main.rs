@@ -14,6 +14,7 @@ mod onsale_queue;
 mod operations;
 mod orders;
 mod orders_race;
+mod overload;
 mod pages;
 mod pagination;
 mod payments;
