@@ -1,4 +1,3 @@
-use std::net::TcpListener;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -465,7 +464,7 @@ async fn start_jobs(settings: &Settings, ports: &Ports, metrics: Metrics) -> any
 
 /// Binds the listener and starts the HTTP server on it; returns the bound port.
 fn serve_http(settings: &Settings, state: web::Data<AppState>) -> anyhow::Result<(u16, Server)> {
-    let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+    let listener = crate::http_server::bind(&settings.server.host, settings.server.port)?;
     let port = listener.local_addr()?.port();
     let origins = settings.cors.allowed_origins.clone();
     let metrics = crate::http_server::metrics_listener(settings, &state.metrics)?;

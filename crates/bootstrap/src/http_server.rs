@@ -107,6 +107,31 @@ pub fn metrics_elsewhere(elsewhere: bool) -> impl FnOnce(&mut web::ServiceConfig
 }
 
 /// The listener for `/metrics` when `server.metrics_port` is set.
+/// Connections the kernel queues for accept: a sale opens with thousands of
+/// buyers connecting at once, and past the queue their SYNs are dropped and
+/// retried a second or more later. std's `TcpListener::bind` asks for 128;
+/// this is actix's own default (the kernel caps it at `somaxconn`).
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// A listening socket on `host:port` with [`LISTEN_BACKLOG`].
+pub fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = (host, port).to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            format!("no address for {host}"),
+        )
+    })?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)?.into_std()
+}
+
 pub fn metrics_listener(
     settings: &crate::Settings,
     metrics: &Metrics,
@@ -114,9 +139,6 @@ pub fn metrics_listener(
     settings
         .server
         .metrics_port
-        .map(|port| {
-            let listener = TcpListener::bind((settings.server.host.as_str(), port))?;
-            Ok((listener, metrics.clone()))
-        })
+        .map(|port| Ok((bind(&settings.server.host, port)?, metrics.clone())))
         .transpose()
 }
