@@ -28,15 +28,20 @@ const SCHEDULES_MAX: usize = 256;
 /// One schedule's answer, rendered once.
 pub(crate) struct Rendered {
     schedule_id: i64,
-    /// The rows it was rendered from; replaced by equal rows read later, so
-    /// that the next readers match by pointer.
-    rows: Mutex<Arc<[Seat]>>,
-    statuses: Vec<SeatStatus>,
+    /// The rows and statuses it was rendered from; replaced by equal ones
+    /// read later, so that the next readers match by pointer (O(1)).
+    source: Mutex<Source>,
     /// A weak validator (`W/"…"`): the same for the identity and gzip bodies.
     pub etag: HeaderValue,
     /// The JSON body.
     pub json: Bytes,
     gzip: OnceLock<Bytes>,
+}
+
+/// A map's rows and statuses, as the use case shares them.
+struct Source {
+    rows: Arc<[Seat]>,
+    statuses: Arc<[SeatStatus]>,
 }
 
 /// Whether two row sets show the same seats (the fields of [`SeatView`]
@@ -70,27 +75,33 @@ impl Rendered {
             .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
         Ok(Self {
             schedule_id: map.schedule_id.0,
-            rows: Mutex::new(map.seats.clone()),
-            statuses: map.statuses.clone(),
+            source: Mutex::new(Source {
+                rows: map.seats.clone(),
+                statuses: map.statuses.clone(),
+            }),
             etag,
             json,
             gzip: OnceLock::new(),
         })
     }
 
-    /// Whether this answer shows exactly `map`: the same statuses, and the
-    /// same rows (by pointer while the seat cache serves them, else by value).
+    /// Whether this answer shows exactly `map`: the same rows and statuses,
+    /// by pointer while the use case hands out the same ones (no seat is
+    /// looked at), else by value, once per new row set or status list.
     fn shows(&self, map: &SeatMap) -> bool {
-        if self.schedule_id != map.schedule_id.0 || self.statuses != map.statuses {
+        if self.schedule_id != map.schedule_id.0 {
             return false;
         }
-        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-        if Arc::ptr_eq(&rows, &map.seats) {
+        let mut source = self.source.lock().unwrap_or_else(|e| e.into_inner());
+        if Arc::ptr_eq(&source.rows, &map.seats) && Arc::ptr_eq(&source.statuses, &map.statuses) {
             return true;
         }
-        let same = same_seats(&rows, &map.seats);
+        let same = source.statuses == map.statuses && same_seats(&source.rows, &map.seats);
         if same {
-            *rows = map.seats.clone();
+            *source = Source {
+                rows: map.seats.clone(),
+                statuses: map.statuses.clone(),
+            };
         }
         same
     }
@@ -191,7 +202,7 @@ mod tests {
                     version: 0,
                 })
                 .collect(),
-            statuses: statuses.to_vec(),
+            statuses: statuses.into(),
         }
     }
 

@@ -4,7 +4,7 @@ use domain::ports::{Clock, ConcertRepository, SeatRepository, WaitlistStore};
 use domain::seat::{Seat, SeatStatus};
 use domain::{ConcertId, DomainError, ScheduleId, UserId};
 
-use crate::{QueueGuard, RecentAdmissions};
+use crate::{QueueGuard, RecentAdmissions, ShownStatuses};
 
 /// A schedule's seats with their status at one moment.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,8 +13,10 @@ pub struct SeatMap {
     /// The rows as stored, by seat number: shared with the seat cache, not
     /// copied per read.
     pub seats: Arc<[Seat]>,
-    /// Each seat's status as shown now, in the order of `seats`.
-    pub statuses: Vec<SeatStatus>,
+    /// Each seat's status as shown now, in the order of `seats`: the same
+    /// `Arc` for every read while the rows and their statuses are unchanged,
+    /// so a reader can recognise a map it has seen without comparing seats.
+    pub statuses: Arc<[SeatStatus]>,
 }
 
 impl SeatMap {
@@ -35,6 +37,9 @@ pub struct ViewSeatMap {
     pub clock: Arc<dyn Clock>,
     /// A lapsed hold stays HELD while the schedule's waiting list waits for it.
     pub waitlist: Arc<dyn WaitlistStore>,
+    /// The statuses last derived per schedule: a read of unchanged rows
+    /// before a hold lapses is O(1) in the number of seats.
+    pub shown: ShownStatuses,
 }
 
 impl ViewSeatMap {
@@ -56,12 +61,20 @@ impl ViewSeatMap {
             .await?;
         let now = self.clock.now();
         let seats = self.seats.seats_of(schedule_id).await?;
+        if let Some(statuses) = self.shown.get(schedule_id, &seats, now) {
+            return Ok(SeatMap {
+                schedule_id,
+                seats,
+                statuses,
+            });
+        }
         let lapsed = |seat: &Seat| {
             seat.status == SeatStatus::Held && seat.status_at(now) != SeatStatus::Held
         };
+        let any_lapsed = seats.iter().any(lapsed);
         // Asked only when a hold has lapsed: the list then keeps the seat.
-        let listed = seats.iter().any(lapsed) && self.waitlist.has_waiting(schedule_id).await?;
-        let statuses = seats
+        let listed = any_lapsed && self.waitlist.has_waiting(schedule_id).await?;
+        let statuses: Arc<[SeatStatus]> = seats
             .iter()
             .map(|seat| {
                 if listed && lapsed(seat) {
@@ -71,6 +84,12 @@ impl ViewSeatMap {
                 }
             })
             .collect();
+        // With a lapsed hold the answer also depends on the waiting list,
+        // which may change at any moment: such a map is not kept.
+        if !any_lapsed {
+            self.shown
+                .keep(schedule_id, seats.clone(), statuses.clone(), now);
+        }
         Ok(SeatMap {
             schedule_id,
             seats,
@@ -149,24 +168,153 @@ mod tests {
             admitted: RecentAdmissions::new(std::time::Duration::ZERO),
             clock,
             waitlist: Arc::new(waitlist),
+            shown: ShownStatuses::default(),
         };
         let map = uc
             .execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(5))
             .await
             .unwrap();
-        let statuses = map.statuses.clone();
-        assert_eq!(statuses, vec![SeatStatus::Available, SeatStatus::Held]);
+        assert_eq!(&map.statuses[..], [SeatStatus::Available, SeatStatus::Held]);
         // While the schedule's waiting list waits, the lapsed hold stays HELD.
         let map = uc
             .execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(6))
             .await
             .unwrap();
-        let statuses = map.statuses.clone();
-        assert_eq!(statuses, vec![SeatStatus::Held, SeatStatus::Held]);
+        assert_eq!(&map.statuses[..], [SeatStatus::Held, SeatStatus::Held]);
         let err = uc
             .execute(UserId(1), Some("t"), ConcertId(2), ScheduleId(5))
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::NotFound(_)));
+    }
+}
+
+#[cfg(test)]
+mod reuse_tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use super::*;
+    use chrono::{DateTime, Duration, Utc};
+    use domain::concert::Schedule;
+    use domain::ports::{
+        MockClock, MockConcertRepository, MockQueueStore, MockSeatRepository, MockWaitlistStore,
+    };
+    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::{SeatId, Won};
+
+    /// Reads of schedule 1, whose seat port hands out the same cached rows
+    /// (one `Arc`) every time; `waiting` is the waiting list's answer.
+    fn use_case(
+        rows: Arc<[Seat]>,
+        now: Arc<Mutex<DateTime<Utc>>>,
+        waiting: Arc<AtomicBool>,
+        asked: Arc<AtomicUsize>,
+    ) -> ViewSeatMap {
+        let mut concerts = MockConcertRepository::new();
+        concerts.expect_find_schedule().returning(|id| {
+            Ok(Some(Schedule {
+                id,
+                concert_id: ConcertId(1),
+                starts_at: Utc::now() + Duration::days(1),
+                price: Won::new(10).unwrap(),
+                seat_count: 3,
+            }))
+        });
+        let mut seats = MockSeatRepository::new();
+        seats.expect_seats_of().returning(move |_| Ok(rows.clone()));
+        let mut queue = MockQueueStore::new();
+        queue.expect_find().returning(|token, _| {
+            Ok(Some(QueueTicket {
+                token: QueueToken(token.into()),
+                user_id: UserId(1),
+                concert_id: ConcertId(1),
+                status: QueueStatus::Active,
+                position: 0,
+                expires_at: None,
+                admission_rate: None,
+            }))
+        });
+        let mut waitlist = MockWaitlistStore::new();
+        waitlist.expect_has_waiting().returning(move |_| {
+            asked.fetch_add(1, Ordering::SeqCst);
+            Ok(waiting.load(Ordering::SeqCst))
+        });
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .returning(move || *now.lock().expect("clock"));
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        ViewSeatMap {
+            concerts: Arc::new(concerts),
+            seats: Arc::new(seats),
+            guard: Arc::new(QueueGuard {
+                queue: Arc::new(queue),
+                clock: clock.clone(),
+            }),
+            admitted: RecentAdmissions::new(std::time::Duration::ZERO),
+            clock,
+            waitlist: Arc::new(waitlist),
+            shown: ShownStatuses::default(),
+        }
+    }
+
+    fn rows(start: DateTime<Utc>) -> Arc<[Seat]> {
+        let seat = |n: i64, status, until| Seat {
+            id: SeatId(n),
+            schedule_id: ScheduleId(1),
+            seat_number: n as u32,
+            price: Won::new(10).unwrap(),
+            status,
+            hold_expires_at: until,
+            version: 1,
+        };
+        vec![
+            seat(1, SeatStatus::Sold, None),
+            seat(2, SeatStatus::Held, Some(start + Duration::seconds(5))),
+            seat(3, SeatStatus::Available, None),
+        ]
+        .into()
+    }
+
+    async fn read(uc: &ViewSeatMap) -> SeatMap {
+        uc.execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(1))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn unchanged_rows_reuse_their_statuses_until_a_hold_lapses() {
+        use SeatStatus::{Available, Held, Sold};
+        let start = Utc::now();
+        let now = Arc::new(Mutex::new(start));
+        let uc = use_case(rows(start), now.clone(), Arc::default(), Arc::default());
+        let first = read(&uc).await;
+        assert_eq!(&first.statuses[..], [Sold, Held, Available]);
+        *now.lock().expect("clock") += Duration::milliseconds(4_999);
+        let again = read(&uc).await;
+        assert!(
+            Arc::ptr_eq(&first.statuses, &again.statuses),
+            "the same rows before a lapse: the statuses derived once"
+        );
+        // Seat 2's hold lapses: the same rows now show it AVAILABLE.
+        *now.lock().expect("clock") += Duration::milliseconds(1);
+        let lapsed = read(&uc).await;
+        assert_eq!(&lapsed.statuses[..], [Sold, Available, Available]);
+    }
+
+    #[tokio::test]
+    async fn a_lapsed_hold_asks_the_waiting_list_on_every_read() {
+        use SeatStatus::{Available, Held, Sold};
+        let start = Utc::now();
+        let now = Arc::new(Mutex::new(start + Duration::seconds(6)));
+        let waiting = Arc::new(AtomicBool::new(true));
+        let asked = Arc::new(AtomicUsize::new(0));
+        let uc = use_case(rows(start), now, waiting.clone(), asked.clone());
+        assert_eq!(&read(&uc).await.statuses[..], [Sold, Held, Available]);
+        // The list empties while the rows stay the same: the seat is free.
+        waiting.store(false, Ordering::SeqCst);
+        assert_eq!(&read(&uc).await.statuses[..], [Sold, Available, Available]);
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
     }
 }

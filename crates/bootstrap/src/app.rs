@@ -279,6 +279,7 @@ fn wire_use_cases(
             )),
             clock: clock.clone(),
             waitlist: waitlist.clone(),
+            shown: Default::default(),
         },
         seat_map_bodies: SeatMapBodies::default(),
         join_waitlist: JoinWaitlist {
