@@ -206,10 +206,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(h) = get("hold") {
         for level in h["levels"].as_array().into_iter().flatten() {
             let c = num(&level["concurrency"]);
-            let pg = pgbench.iter().find(|p| num(&p["clients"]) == c);
+            // Only beside the service's own hold SQL (the `pgbench` scenario);
+            // the minimal baselines have their own table below.
+            let Some(pg) = pgbench.iter().find(|p| num(&p["clients"]) == c) else {
+                continue;
+            };
             let hold = endpoint(&level["endpoints"], "POST /reservations");
-            let (pg_tps, pg_p50) =
-                pg.map_or((f64::NAN, f64::NAN), |p| (num(&p["tps"]), num(&p["p50Ms"])));
+            let (pg_tps, pg_p50) = (num(&pg["tps"]), num(&pg["p50Ms"]));
             let _ = writeln!(
                 md,
                 "| holds/s, c={c} | {:.0} | pgbench hold SQL tps, c={c} | {:.0} | {} |",
