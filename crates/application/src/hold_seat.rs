@@ -116,7 +116,7 @@ mod tests {
     use domain::ports::{
         MockClock, MockConcertRepository, MockQueueStore, MockReservationStore, MockSeatRepository,
     };
-    use domain::queue::{Admission, QueueStatus, QueueTicket, QueueToken};
+    use domain::queue::{Admission, QueueStatus, QueueTicket};
     use domain::reservation::{NewHold, ReservationStatus};
     use domain::seat::{Seat, SeatStatus};
     use domain::{ConcertId, ReservationId, StoreError, Won};
@@ -180,15 +180,12 @@ mod tests {
             .return_const(matches!(queue, Queue::Shared));
         if let Queue::Apart(status) = queue {
             store.expect_find().returning(move |token, _| {
-                Ok(Some(QueueTicket {
-                    token: QueueToken(token.into()),
-                    user_id: UserId(1),
-                    concert_id: ConcertId(1),
+                Ok(Some(QueueTicket::stub(
+                    token,
+                    UserId(1),
+                    ConcertId(1),
                     status,
-                    position: 0,
-                    expires_at: None,
-                    admission_rate: None,
-                }))
+                )))
             });
         }
         // Shared: no expectation on `find`, so asking the queue would panic.

@@ -121,7 +121,7 @@ mod tests {
     use domain::payment::PaymentSnapshot;
     use domain::points::Balance;
     use domain::ports::{MockClock, MockPaymentStore, MockQueueStore, MockReservationStore};
-    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::queue::{QueueStatus, QueueTicket};
     use domain::reservation::{Reservation, ReservationStatus};
     use domain::{PaymentId, ScheduleId, SeatId, StoreError, Won};
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -189,15 +189,12 @@ mod tests {
         let mut queue = MockQueueStore::new();
         queue.expect_shared_with_writes().return_const(false);
         queue.expect_find().returning(|token, _| {
-            Ok(Some(QueueTicket {
-                token: QueueToken(token.into()),
-                user_id: UserId(1),
-                concert_id: ConcertId(2),
-                status: QueueStatus::Active,
-                position: 0,
-                expires_at: None,
-                admission_rate: None,
-            }))
+            Ok(Some(QueueTicket::stub(
+                token,
+                UserId(1),
+                ConcertId(2),
+                QueueStatus::Active,
+            )))
         });
         if expire_calls > 0 {
             queue

@@ -148,20 +148,13 @@ impl QueueGuard {
 mod tests {
     use super::*;
     use domain::ports::{MockClock, MockQueueStore};
-    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::queue::{QueueStatus, QueueTicket};
 
     fn guard(status: QueueStatus) -> QueueGuard {
         let mut queue = MockQueueStore::new();
         queue.expect_find().returning(move |token, _| {
-            Ok((token == "known").then(|| QueueTicket {
-                token: QueueToken(token.into()),
-                user_id: UserId(1),
-                concert_id: ConcertId(1),
-                status,
-                position: 0,
-                expires_at: None,
-                admission_rate: None,
-            }))
+            Ok((token == "known")
+                .then(|| QueueTicket::stub(token, UserId(1), ConcertId(1), status)))
         });
         let mut clock = MockClock::new();
         clock.expect_now().returning(chrono::Utc::now);
@@ -222,15 +215,12 @@ mod tests {
         let mut queue = MockQueueStore::new();
         queue.expect_find().returning(move |token, _| {
             lookups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok(Some(QueueTicket {
-                token: QueueToken(token.into()),
-                user_id: UserId(1),
-                concert_id: ConcertId(1),
+            Ok(Some(QueueTicket::stub(
+                token,
+                UserId(1),
+                ConcertId(1),
                 status,
-                position: 0,
-                expires_at: None,
-                admission_rate: None,
-            }))
+            )))
         });
         let mut clock = MockClock::new();
         clock
@@ -338,13 +328,8 @@ mod tests {
         queue.expect_shared_with_writes().return_const(false);
         queue.expect_find().returning(|token, _| {
             Ok(Some(QueueTicket {
-                token: QueueToken(token.into()),
-                user_id: UserId(1),
-                concert_id: ConcertId(1),
-                status: QueueStatus::Waiting,
                 position: 3,
-                expires_at: None,
-                admission_rate: None,
+                ..QueueTicket::stub(token, UserId(1), ConcertId(1), QueueStatus::Waiting)
             }))
         });
         let mut clock = MockClock::new();

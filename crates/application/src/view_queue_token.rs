@@ -46,7 +46,7 @@ mod tests {
     use super::*;
     use domain::concert::Concert;
     use domain::ports::{MockClock, MockConcertRepository, MockQueueStore};
-    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::queue::{QueueStatus, QueueTicket};
     use domain::ConcertId;
 
     #[tokio::test]
@@ -54,13 +54,8 @@ mod tests {
         let mut queue = MockQueueStore::new();
         queue.expect_find().returning(|token, _| {
             Ok((token == "mine").then(|| QueueTicket {
-                token: QueueToken(token.into()),
-                user_id: UserId(1),
-                concert_id: ConcertId(1),
-                status: QueueStatus::Waiting,
                 position: 3,
-                expires_at: None,
-                admission_rate: None,
+                ..QueueTicket::stub(token, UserId(1), ConcertId(1), QueueStatus::Waiting)
             }))
         });
         let mut concerts = MockConcertRepository::new();

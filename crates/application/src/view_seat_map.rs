@@ -106,7 +106,7 @@ mod tests {
     use domain::ports::{
         MockClock, MockConcertRepository, MockQueueStore, MockSeatRepository, MockWaitlistStore,
     };
-    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::queue::{QueueStatus, QueueTicket};
     use domain::{SeatId, Won};
 
     #[tokio::test]
@@ -141,15 +141,12 @@ mod tests {
         });
         let mut queue = MockQueueStore::new();
         queue.expect_find().returning(|token, _| {
-            Ok(Some(QueueTicket {
-                token: QueueToken(token.into()),
-                user_id: UserId(1),
-                concert_id: ConcertId(1),
-                status: QueueStatus::Active,
-                position: 0,
-                expires_at: None,
-                admission_rate: None,
-            }))
+            Ok(Some(QueueTicket::stub(
+                token,
+                UserId(1),
+                ConcertId(1),
+                QueueStatus::Active,
+            )))
         });
         let mut waitlist = MockWaitlistStore::new();
         waitlist
@@ -200,7 +197,7 @@ mod reuse_tests {
     use domain::ports::{
         MockClock, MockConcertRepository, MockQueueStore, MockSeatRepository, MockWaitlistStore,
     };
-    use domain::queue::{QueueStatus, QueueTicket, QueueToken};
+    use domain::queue::{QueueStatus, QueueTicket};
     use domain::{SeatId, Won};
 
     /// Reads of schedule 1, whose seat port hands out the same cached rows
@@ -225,15 +222,12 @@ mod reuse_tests {
         seats.expect_seats_of().returning(move |_| Ok(rows.clone()));
         let mut queue = MockQueueStore::new();
         queue.expect_find().returning(|token, _| {
-            Ok(Some(QueueTicket {
-                token: QueueToken(token.into()),
-                user_id: UserId(1),
-                concert_id: ConcertId(1),
-                status: QueueStatus::Active,
-                position: 0,
-                expires_at: None,
-                admission_rate: None,
-            }))
+            Ok(Some(QueueTicket::stub(
+                token,
+                UserId(1),
+                ConcertId(1),
+                QueueStatus::Active,
+            )))
         });
         let mut waitlist = MockWaitlistStore::new();
         waitlist.expect_has_waiting().returning(move |_| {

@@ -65,6 +65,24 @@ pub struct QueueTicket {
     pub admission_rate: Option<AdmissionRate>,
 }
 
+/// Tickets as a queue store answers them, for the use cases' tests.
+#[cfg(any(test, feature = "mocks"))]
+impl QueueTicket {
+    /// `token` of `user_id` for `concert_id` in `status`, at position 0, with
+    /// no expiry and no observed admission rate.
+    pub fn stub(token: &str, user_id: UserId, concert_id: ConcertId, status: QueueStatus) -> Self {
+        QueueTicket {
+            token: QueueToken(token.into()),
+            user_id,
+            concert_id,
+            status,
+            position: 0,
+            expires_at: None,
+            admission_rate: None,
+        }
+    }
+}
+
 /// A concert's line as the admitter sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueLine {
