@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use crate::entity::seat;
 use crate::error::db_err;
+use crate::seat_map_cache::Lookup;
 use crate::time::from_ms;
 use crate::SeatMapCache;
 
@@ -36,10 +37,13 @@ impl TryFrom<seat::Model> for Seat {
 #[async_trait]
 impl SeatRepository for DbSeatRepository {
     async fn seats_of(&self, schedule_id: ScheduleId) -> Result<Arc<[Seat]>, DomainError> {
-        let (cached, generation) = self.seat_maps.get(schedule_id.0);
-        if let Some(seats) = cached {
-            return Ok(seats);
-        }
+        let (generation, _refilling) = match self.seat_maps.lookup(schedule_id.0).await {
+            Lookup::Fresh(seats) => return Ok(seats),
+            Lookup::Refill {
+                generation,
+                _refilling,
+            } => (generation, _refilling),
+        };
         let rows = seat::Entity::find()
             .filter(seat::Column::ScheduleId.eq(schedule_id.0))
             .order_by_asc(seat::Column::SeatNumber)
