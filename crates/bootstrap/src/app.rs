@@ -41,6 +41,10 @@ use crate::{QueueBackend, Settings};
 
 /// Connections the background jobs have to themselves on PostgreSQL.
 const JOB_POOL_SIZE: u32 = 2;
+/// Connections the line (joins and polls, queue in PostgreSQL) has to itself:
+/// in a rush, 10,000 joins and their polls wait in this pool, never in front
+/// of an admitted buyer's seat map, hold or payment in the request pool.
+const LINE_POOL_SIZE: u32 = 3;
 
 /// A built application: bound to its port, jobs started, ready to serve.
 pub struct Application {
@@ -113,6 +117,9 @@ struct Ports {
     seat_maps: Arc<SeatMapCache>,
     seats: Arc<DbSeatRepository>,
     queue: Arc<dyn QueueStore>,
+    /// The same queue for joins and polls: on a pool of its own when the
+    /// queue lives in PostgreSQL (`LINE_POOL_SIZE`).
+    line: Arc<dyn QueueStore>,
     /// Set when the queue lives on Redis (readiness pings it).
     redis: Option<RedisConnection>,
     hand_over: HandOver,
@@ -123,7 +130,7 @@ struct Ports {
 }
 
 /// The stores on the migrated database, and the queue where the settings put it.
-fn open_stores(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<Ports> {
+async fn open_stores(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<Ports> {
     let seat_maps = SeatMapCache::new(Duration::from_millis(
         settings.reservation.seat_map_cache_ms,
     ));
@@ -135,6 +142,20 @@ fn open_stores(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<P
             let store = RedisQueueStore::new(redis.clone(), settings.redis.key_prefix.clone());
             (Arc::new(store), Some(redis))
         }
+    };
+    let line: Arc<dyn QueueStore> = match settings.queue.backend {
+        QueueBackend::Database if db.get_database_backend() == DatabaseBackend::Postgres => {
+            Arc::new(DbQueueStore {
+                db: adapters_db::connect_with(
+                    &settings.database.url,
+                    LINE_POOL_SIZE,
+                    settings.database.timeouts(),
+                )
+                .await?,
+            })
+        }
+        // SQLite keeps its one connection (one writer); Redis has no pool.
+        _ => queue.clone(),
     };
     let hand_over = HandOver {
         hold_ttl: chrono::Duration::seconds(settings.reservation.hold_ttl_secs as i64),
@@ -150,6 +171,7 @@ fn open_stores(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<P
             seat_maps: seat_maps.clone(),
         }),
         queue,
+        line,
         redis,
         hand_over,
         reservations: Arc::new(DbReservationStore {
@@ -198,6 +220,7 @@ fn wire_use_cases(
         concerts,
         seats,
         queue,
+        line,
         redis,
         reservations,
         waitlist,
@@ -259,14 +282,14 @@ fn wire_use_cases(
         },
         join_queue: JoinQueue {
             concerts: concerts.clone(),
-            queue: queue.clone(),
+            queue: line.clone(),
             clock: clock.clone(),
             policy: queue_policy,
             prequeue_window,
         },
         view_queue_token: ViewQueueToken {
             concerts: concerts.clone(),
-            queue: queue.clone(),
+            queue: line.clone(),
             clock: clock.clone(),
             policy: queue_policy,
         },
@@ -470,7 +493,8 @@ fn serve_http(settings: &Settings, state: web::Data<AppState>) -> anyhow::Result
     let origins = settings.cors.allowed_origins.clone();
     let metrics = crate::http_server::metrics_listener(settings, &state.metrics)?;
     let elsewhere = metrics.is_some();
-    let server = crate::http_server::serve(listener, metrics, move || {
+    let max_connections = settings.server.max_connections;
+    let server = crate::http_server::serve(listener, metrics, max_connections, move || {
         App::new()
             .wrap(adapters_http::cors(&origins))
             .configure(crate::http_server::metrics_elsewhere(elsewhere))
@@ -485,7 +509,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = run_migrations(&settings).await?;
         let jwt_secret = signing_secret(&settings, &db).await?;
-        let ports = open_stores(&settings, &db)?;
+        let ports = open_stores(&settings, &db).await?;
         if settings.demo.seed {
             seed_demo_catalogue(
                 &db,
