@@ -23,10 +23,12 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
 /// Serves `app` on `listener` (and, when given, `/metrics` alone on
 /// `metrics`), with actix-web's defaults: one worker per core, 5 s for a
-/// request head, keep-alive, SIGTERM/SIGINT drain.
+/// request head, keep-alive, SIGTERM/SIGINT drain; at most `max_connections`
+/// open at once (split over the workers).
 pub fn serve<F, I, S, B>(
     listener: TcpListener,
     metrics: Option<(TcpListener, Metrics)>,
+    max_connections: usize,
     app: F,
 ) -> std::io::Result<Server>
 where
@@ -41,7 +43,11 @@ where
     B: MessageBody + 'static,
 {
     let addr = listener.local_addr()?;
-    let mut builder = Server::build().shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
+    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let mut builder = Server::build()
+        .workers(workers)
+        .max_concurrent_connections(max_connections.div_ceil(workers).max(1))
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
     // On SIGTERM, idle keep-alive connections close at once (as HttpServer does).
     let shutdown = builder.graceful_shutdown_signal();
     builder = builder.listen(format!("concert-http-{addr}"), listener, move || {

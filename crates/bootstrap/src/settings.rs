@@ -100,6 +100,11 @@ pub struct ServerSettings {
     /// past it, 503 with `Retry-After` at once. Bounds the memory a rush
     /// can pin and the queue for the database pool.
     pub max_requests_in_flight: usize,
+    /// Connections held open at once, over all workers; past it, new ones
+    /// wait in the kernel's accept queue until one closes. Each open
+    /// connection keeps about 16 KiB of buffers: 10,000 buyers connecting at
+    /// once were most of a sale's peak memory.
+    pub max_connections: usize,
     /// Serve `/metrics` on this port (same host) instead of the main port;
     /// unset: on the main port.
     #[serde(default)]
@@ -241,6 +246,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.request_timeout_ms", "30000"),
     ("server.body_timeout_ms", "5000"),
     ("server.max_requests_in_flight", "1024"),
+    ("server.max_connections", "4096"),
     ("database.url", "sqlite://data/concert.db"),
     ("database.max_connections", "10"),
     ("database.statement_timeout_ms", "5000"),
@@ -340,6 +346,7 @@ impl Settings {
                 "server.max_requests_in_flight",
                 self.server.max_requests_in_flight as u64,
             ),
+            ("server.max_connections", self.server.max_connections as u64),
             (
                 "idempotency.takeover_after_secs",
                 self.idempotency.takeover_after_secs,
@@ -463,6 +470,7 @@ mod tests {
         let err = Settings::load().unwrap_err().to_string();
         assert!(err.contains("server.max_requests_in_flight"), "{err}");
         std::env::remove_var("APP__SERVER__MAX_REQUESTS_IN_FLIGHT");
+        assert_eq!(defaults.server.max_connections, 4096);
 
         assert!(defaults.server.metrics_port.is_none());
         assert!(defaults.telemetry.otlp_endpoint.is_none());
