@@ -26,7 +26,8 @@
 #   BENCH_SETUP_CONCURRENCY=4    users created at once (Argon2 on the server: 2 per user)
 #   BENCH_SCENARIOS="health seat-map reads hold purchase pgbench pgbench-min contend queue-poll queue-poll-redis flash-pg flash-pg-redis flash-sqlite"
 #     (reads: wrk on the seat map of BENCH_MAP_SEATS seats beside /health/live at
-#      BENCH_CONCURRENCY, on PostgreSQL and on SQLite; needs wrk and jq)
+#      BENCH_CONCURRENCY, on PostgreSQL and on SQLite; with queue-poll-redis also
+#      a WAITING token's poll with the queue on Redis, at 16; needs wrk and jq)
 #   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432  BENCH_PORT=18080
 #   BENCH_OUT=target/bench       where the results go
 #   BENCH_RUST_LOG=warn          the server's log level (info logs a line per request)
@@ -389,6 +390,15 @@ if has queue-poll-redis; then
     APP__QUEUE__BACKEND=redis APP__REDIS__URL="$REDIS_URL" APP__REDIS__KEY_PREFIX="$REDIS_PREFIX"
   scenario queue-poll-redis queue-poll --waiting "$WAITING" --redis-url "$REDIS_URL" \
     --redis-prefix "$REDIS_PREFIX" --concurrency 16 --users 16 --duration-secs "$DURATION"
+  # The same poll under wrk, whose own cost on the two cores is a fraction of
+  # the load generator's: what the server's HTTP path adds to Redis's work.
+  if has reads; then
+    phase_begin reads-redis
+    BASE="$BASE" ADMIN_KEY="$ADMIN_KEY" SEATS=10 CONC=16 DURATION="$DURATION" \
+      WHAT="health poll-waiting" TSV="$OUT/reads-redis.tsv" \
+      "$(dirname "$0")/bench-reads.sh" >"$OUT/reads-redis.txt" 2>&1 || FAILED+=(reads-redis)
+    phase_end reads-redis
+  fi
   stop_server
   # The ceiling: redis-benchmark running the two reads of a poll (the token's
   # hash and its rank) on a line of the same length, 16 clients.
@@ -417,19 +427,38 @@ fi
 FLASH_ENV=(APP__QUEUE__MAX_ACTIVE_PER_CONCERT="$K" APP__QUEUE__ACTIVE_TTL_SECS=30
   APP__QUEUE__ADMIT_INTERVAL_MS=200)
 FLASH_ARGS=(flash-sale --users "$USERS" --seats "$SEATS" --queue-cap "$K")
+if has flash-pg || has flash-pg-redis; then
+  # The buyers are created once (two Argon2 hashes each on the server: most
+  # of a sale's set-up) and both PostgreSQL sales start from a copy of that
+  # database, so they also start from the same state.
+  phase_begin "buyers for the PostgreSQL sales"
+  new_database buyers
+  BUYERS_DB=$DB
+  start_server buyers "$PG/$BUYERS_DB"
+  scenario buyers "${FLASH_ARGS[@]}" --users-file "$OUT/buyers-users.json"
+  stop_server
+  psql "$PG/$BUYERS_DB" -qc "VACUUM ANALYZE"
+  phase_end buyers
+fi
+# copy_of_buyers NAME: a new database (in $DB) copied from the buyers' one.
+copy_of_buyers() {
+  DB="bench_$(date +%s)_$$_$1"
+  psql "$PG/postgres" -qAtc "CREATE DATABASE $DB TEMPLATE $BUYERS_DB" >/dev/null
+  DATABASES+=("$DB")
+}
+BUYERS=(--users-file "$OUT/buyers-users.json")
 if has flash-pg; then
-  new_database flash
-  DB2=$DB
-  start_server flash-pg "$PG/$DB2" "${FLASH_ENV[@]}"
-  scenario flash-pg "${FLASH_ARGS[@]}"
+  copy_of_buyers flash
+  start_server flash-pg "$PG/$DB" "${FLASH_ENV[@]}"
+  scenario flash-pg "${FLASH_ARGS[@]}" "${BUYERS[@]}"
   stop_server
 fi
 if has flash-pg-redis; then
   # The same sale with the queue (joins and polls) on Redis.
-  new_database flashr
+  copy_of_buyers flashr
   start_server flash-pg-redis "$PG/$DB" "${FLASH_ENV[@]}" APP__QUEUE__BACKEND=redis \
     APP__REDIS__URL="$REDIS_URL" APP__REDIS__KEY_PREFIX="benchflash$$:"
-  scenario flash-pg-redis "${FLASH_ARGS[@]}"
+  scenario flash-pg-redis "${FLASH_ARGS[@]}" "${BUYERS[@]}"
   stop_server
 fi
 if has flash-sqlite; then

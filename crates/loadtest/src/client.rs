@@ -124,7 +124,7 @@ impl std::error::Error for Transport {}
 pub type CallResult = Result<Reply, Transport>;
 
 /// A signed-in user of the load test.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub login_id: String,
     pub user_id: i64,

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::client::{honouring_retry_after, Api, User};
+use crate::client::{honouring_retry_after, Api, Reply, User};
 use crate::setup::{create_concert, create_users, progress, seats_of};
 use crate::stats::{print_table, Durations};
 use crate::{say, Ctx, Outcome};
@@ -29,12 +29,18 @@ pub struct Args {
     /// Seat price in won; each buyer is charged twice that.
     #[arg(long, default_value_t = 50_000)]
     pub price: i64,
-    /// First poll interval of a WAITING token; it grows by 20% a poll.
+    /// Poll interval of a WAITING token when an answer carries no
+    /// `pollAfterMs`; it grows by 20% a poll. Answers that carry one are
+    /// followed, as the buyer page does (the contract's pacing).
     #[arg(long, default_value_t = 300)]
     pub poll_ms: u64,
-    /// Largest poll interval.
+    /// Largest poll interval without `pollAfterMs`.
     #[arg(long, default_value_t = 1000)]
     pub poll_max_ms: u64,
+    /// Ignore `pollAfterMs` and poll at `--poll-ms`..`--poll-max-ms` (the
+    /// generator's behaviour before 2026-11-30: an impolite client).
+    #[arg(long)]
+    pub ignore_poll_after: bool,
     /// Seats a buyer tries before giving up on 409 SEAT_UNAVAILABLE.
     #[arg(long, default_value_t = 3)]
     pub hold_attempts: u32,
@@ -47,6 +53,13 @@ pub struct Args {
     /// Requests at once during the (untimed) invariant check.
     #[arg(long, default_value_t = 32)]
     pub check_concurrency: usize,
+    /// Reuse buyers between runs (the set-up's Argon2 is most of a run's
+    /// time). When the file does not exist, the buyers are created, written
+    /// to it, and the run stops: copy that database (`CREATE DATABASE …
+    /// TEMPLATE …`) and run again with the same file against each copy.
+    #[arg(long)]
+    #[serde(skip)]
+    pub users_file: Option<std::path::PathBuf>,
 }
 
 /// How one buyer's sale ended.
@@ -113,6 +126,7 @@ struct SaleArgs {
     seats: u64,
     poll: Duration,
     poll_max: Duration,
+    follow_poll_after: bool,
     hold_attempts: u32,
 }
 
@@ -134,6 +148,12 @@ impl Sale {
         }
     }
 
+    /// The server's `pollAfterMs`, when the buyer follows it.
+    fn poll_after(&self, answer: &Reply) -> Option<Duration> {
+        let ms = answer.i64("pollAfterMs").ok()?;
+        (self.args.follow_poll_after && ms > 0).then(|| Duration::from_millis(ms as u64))
+    }
+
     async fn buyer(&self, user: &User) -> Run {
         let joined_at = Instant::now();
         let joined = honouring_retry_after(RETRY_BUDGET, || {
@@ -152,14 +172,17 @@ impl Sale {
             return Run::of(Fate::Failed("join: no token".into()));
         };
         let mut status = joined.str("status").unwrap_or("").to_owned();
-        let mut interval = self.args.poll;
+        let mut interval = self.poll_after(&joined).unwrap_or(self.args.poll);
         while status == "WAITING" {
             if self.nap(interval).await {
                 return Run::of(Fate::StoppedWaiting);
             }
             interval = interval.mul_f64(1.2).min(self.args.poll_max);
             match self.api.current_token(user, &token).await {
-                Ok(r) if r.is_success() => status = r.str("status").unwrap_or("").to_owned(),
+                Ok(r) if r.is_success() => {
+                    status = r.str("status").unwrap_or("").to_owned();
+                    interval = self.poll_after(&r).unwrap_or(interval);
+                }
                 Ok(r) if r.status == 403 => {
                     return Run::of(Fate::Failed(format!("poll 403 {}", r.code())))
                 }
@@ -240,7 +263,10 @@ impl Sale {
                 self.bar.set_position(sold);
                 if sold == self.args.seats {
                     *self.sold_out_at.lock().expect("lock") = Some(self.started.elapsed());
-                    let _ = self.stop.send(true);
+                    // `send_replace`, not `send`: with nobody napping at
+                    // that instant `send` stores nothing, and the buyers
+                    // still joining went on to wait out the whole line.
+                    self.stop.send_replace(true);
                 }
                 Run {
                     fate: Fate::Bought,
@@ -250,8 +276,12 @@ impl Sale {
             }
             Ok(r) => {
                 // A polite client lets the seat go at once rather than leaving
-                // it held until the hold lapses (reservation.hold_ttl_secs).
-                let _ = self.api.cancel(user, reservation_id).await;
+                // it held until the hold lapses (reservation.hold_ttl_secs),
+                // and comes back when told to: a cancel refused 503 left the
+                // seat HELD for minutes.
+                let _ =
+                    honouring_retry_after(RETRY_BUDGET, || self.api.cancel(user, reservation_id))
+                        .await;
                 Run::of(Fate::Failed(format!("pay {} {}", r.status, r.code())))
             }
             Err(_) => Run {
@@ -269,6 +299,41 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
     }
     let setup_started = Instant::now();
     let setup = ctx.api.phase();
+    let charge = args.price * 2;
+    let reused: Option<Vec<User>> = match &args.users_file {
+        Some(path) if path.exists() => {
+            let text = std::fs::read_to_string(path).context("--users-file")?;
+            Some(serde_json::from_str(&text).context("--users-file")?)
+        }
+        _ => None,
+    };
+    let users = match reused {
+        Some(users) => users,
+        None => {
+            let users = create_users(
+                &setup,
+                &format!("f{}u", ctx.tag),
+                args.users,
+                charge,
+                ctx.setup_concurrency,
+            )
+            .await?;
+            if let Some(path) = &args.users_file {
+                std::fs::write(path, serde_json::to_string(&users)?).context("--users-file")?;
+                say!(
+                    "flash-sale: {} buyers written to {}; no sale in this run",
+                    users.len(),
+                    path.display()
+                );
+                return Ok(Outcome {
+                    passed: true,
+                    result: json!({"usersWritten": users.len()}),
+                });
+            }
+            users
+        }
+    };
+    let users = Arc::new(users);
     let concert = create_concert(
         &setup,
         ctx.admin_key()?,
@@ -276,17 +341,6 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
         &[(args.seats, args.price)],
     )
     .await?;
-    let charge = args.price * 2;
-    let users = Arc::new(
-        create_users(
-            &setup,
-            &format!("f{}u", ctx.tag),
-            args.users,
-            charge,
-            ctx.setup_concurrency,
-        )
-        .await?,
-    );
     let setup_secs = setup_started.elapsed().as_secs_f64();
     say!(
         "flash-sale: {} users, {} seats at {} won, concert {} schedule {}; set-up took {:.1} s",
@@ -316,6 +370,7 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
             seats: u64::from(args.seats),
             poll: Duration::from_millis(args.poll_ms),
             poll_max: Duration::from_millis(args.poll_max_ms.max(args.poll_ms)),
+            follow_poll_after: !args.ignore_poll_after,
             hold_attempts: args.hold_attempts,
         },
         started: Instant::now(),
@@ -351,7 +406,7 @@ pub async fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<Outcome> {
     }
     if timed_out {
         // WAITING users stop at once; in-flight buyers get a grace period.
-        let _ = sale.stop.send(true);
+        sale.stop.send_replace(true);
         let grace = tokio::time::Instant::now() + Duration::from_secs(30);
         while let Ok(Some(Ok((i, run)))) = tokio::time::timeout_at(grace, tasks.join_next()).await {
             runs.insert(i, run);
