@@ -7,6 +7,7 @@ mod m20261129_100001_concert_sale_terms;
 mod m20261129_100002_prequeue_and_controls;
 mod m20261129_200001_orders;
 mod m20261130_100001_user_version;
+mod m20261130_200001_live_reservations_index;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_100002_prequeue_and_controls::Migration),
             Box::new(m20261129_200001_orders::Migration),
             Box::new(m20261130_100001_user_version::Migration),
+            Box::new(m20261130_200001_live_reservations_index::Migration),
         ]
     }
 }
