@@ -475,7 +475,7 @@ log "report"
   --machine "$(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB, shared by load generator, server and database" \
   --commit "$COMMIT"
 echo "wrote $OUT/report.md and $OUT/report.json"
-if [[ -f $OUT/hold.json && -f $OUT/pgbench.tsv ]]; then
+if [[ -f $OUT/hold.json && ( -f $OUT/pgbench-min.tsv || -f $OUT/pgbench.tsv ) ]]; then
   python3 "$(dirname "$0")/plot_latency.py" "$OUT" "$OUT/latency.svg"
 fi
 if ((${#FAILED[@]})); then

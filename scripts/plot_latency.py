@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Latency percentiles against concurrency, as an SVG, from a bench.sh run.
 
-Reads target/bench/hold.json (HTTP holds) and target/bench/pgbench.tsv (the
-same SQL through pgbench) and draws p50 and p99 of both on log-log axes.
+Reads target/bench/hold.json (HTTP holds) and target/bench/pgbench-min.tsv
+(the minimal one-statement hold through pgbench; else pgbench.tsv, the
+service's earlier hold SQL) and draws p50 and p99 of both on log-log axes.
 Standard library only, so it runs wherever bench.sh does.
 
 usage: plot_latency.py BENCH_DIR OUT.svg
@@ -17,9 +18,16 @@ series = {
     "HTTP hold p50": [(l["concurrency"], l["endpoints"][0]["p50Ms"]) for l in hold],
     "HTTP hold p99": [(l["concurrency"], l["endpoints"][0]["p99Ms"]) for l in hold],
 }
-pg = [line.split("\t") for line in open(f"{bench_dir}/pgbench.tsv") if line.strip()]
-series["pgbench p50"] = [(int(r[0]), float(r[3])) for r in pg]
-series["pgbench p99"] = [(int(r[0]), float(r[5])) for r in pg]
+try:
+    # The minimal one-statement hold (pgbench-min.tsv: kind, clients, n, tps, p50, p99, failed).
+    pg = [line.split("\t") for line in open(f"{bench_dir}/pgbench-min.tsv") if line.startswith("hold\t")]
+    series["pgbench p50"] = [(int(r[1]), float(r[4])) for r in pg]
+    series["pgbench p99"] = [(int(r[1]), float(r[5])) for r in pg]
+except FileNotFoundError:
+    # The service's earlier hold SQL (pgbench.tsv: clients, n, tps, p50, p95, p99, max, failed).
+    pg = [line.split("\t") for line in open(f"{bench_dir}/pgbench.tsv") if line.strip()]
+    series["pgbench p50"] = [(int(r[0]), float(r[3])) for r in pg]
+    series["pgbench p99"] = [(int(r[0]), float(r[5])) for r in pg]
 colours = {"HTTP hold p50": "#1f77b4", "HTTP hold p99": "#1f77b4", "pgbench p50": "#d62728", "pgbench p99": "#d62728"}
 
 W, H, L, R, T, B = 640, 400, 70, 170, 40, 50
