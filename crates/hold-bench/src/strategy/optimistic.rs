@@ -1,5 +1,6 @@
-//! (a) What `DbReservationStore::hold` does: a plain read of the seat (the use
-//! case's `seats.find`), then in one transaction an UPDATE that succeeds only
+//! (a) What `DbReservationStore::hold` did until 2026-11-30 (it now reads the
+//! version inside its one statement, `adapters-db/src/seat_hold.rs`): a plain
+//! read of the seat, then in one transaction an UPDATE that succeeds only
 //! if the version is still the one read. No lock is held between the read and
 //! the write; a loser learns it from `rows_affected = 0`.
 
