@@ -88,6 +88,11 @@ cleanup() {
     psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   done
   if [[ -n $TMPDIR_SQLITE ]]; then rm -rf "$TMPDIR_SQLITE"; fi
+  # The Redis keys of this run's servers (the Redis-queue sale's line).
+  for prefix in "bench$$:" "benchflash$$:"; do
+    redis-cli -u "$REDIS_URL" --scan --pattern "$prefix*" 2>/dev/null |
+      xargs -r -n 500 redis-cli -u "$REDIS_URL" DEL >/dev/null 2>&1 || true
+  done
   return 0
 }
 trap cleanup EXIT
