@@ -9,6 +9,7 @@ mod login_attempts;
 mod payment_statement;
 mod payment_store;
 mod point_store;
+mod queue_join;
 mod queue_store;
 mod reservation_store;
 mod sales_report;

@@ -42,6 +42,7 @@ use sea_orm::{
 
 use crate::entity::{queue_state, queue_token};
 use crate::error::{db_err, is_unique_violation};
+use crate::queue_join::admitting_join;
 use crate::time::{from_ms, to_ms};
 
 const PREQUEUE: &str = "PREQUEUE";
@@ -315,9 +316,29 @@ SELECT t.id, t.seq, t.status, s.admitted_seq, s.rate_milli_per_sec FROM t, s"#;
         // PREQUEUE tokens hold issue numbers too: while there are any, the
         // line is not empty and nobody is admitted here.
         let line_was_empty = state.admitted_seq == seq - 1;
+        let controls = controls(&state);
+        if !prequeue
+            && line_was_empty
+            && !controls.paused
+            && self.db.get_database_backend() == DatabaseBackend::Postgres
+        {
+            let cap = controls.max_active(&request.policy);
+            let joined = admitting_join(&txn, request, seq, cap).await;
+            let token = match joined {
+                Ok(token) => token,
+                // The same user's other request won: roll back, seq included.
+                Err(e) if is_unique_violation(&e) => return Ok(None),
+                Err(e) => return Err(db_err(e)),
+            };
+            if token.status == ACTIVE {
+                state.admitted_seq = seq;
+            }
+            txn.commit().await.map_err(db_err)?;
+            return Ok(Some(ticket(token, Some(&state), request.now)?));
+        }
         let admit_now = !prequeue
             && line_was_empty
-            && controls(&state).room(
+            && controls.room(
                 &request.policy,
                 count_active(&txn, concert_id, now_ms).await?,
             ) > 0;
