@@ -84,18 +84,9 @@ fn next_lapse(rows: &[Seat], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
     use chrono::Duration;
-    use domain::{SeatId, Won};
 
     fn rows(now: DateTime<Utc>) -> Arc<[Seat]> {
-        let seat = |n: i64, status, until| Seat {
-            id: SeatId(n),
-            schedule_id: ScheduleId(1),
-            seat_number: n as u32,
-            price: Won::new(10).unwrap(),
-            status,
-            hold_expires_at: until,
-            version: 1,
-        };
+        let seat = |n, status, until| Seat::stub(n, ScheduleId(1), status, until);
         vec![
             seat(1, SeatStatus::Sold, None),
             seat(2, SeatStatus::Held, Some(now + Duration::seconds(30))),

@@ -98,16 +98,29 @@ impl ViewSeatMap {
     }
 }
 
+/// A queue store that finds every token ACTIVE, user 1's, for concert 1.
+#[cfg(test)]
+fn active_queue() -> domain::ports::MockQueueStore {
+    use domain::queue::{QueueStatus, QueueTicket};
+    let mut queue = domain::ports::MockQueueStore::new();
+    queue.expect_find().returning(|token, _| {
+        Ok(Some(QueueTicket::stub(
+            token,
+            UserId(1),
+            ConcertId(1),
+            QueueStatus::Active,
+        )))
+    });
+    queue
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{Duration, Utc};
     use domain::concert::Schedule;
-    use domain::ports::{
-        MockClock, MockConcertRepository, MockQueueStore, MockSeatRepository, MockWaitlistStore,
-    };
-    use domain::queue::{QueueStatus, QueueTicket};
-    use domain::{SeatId, Won};
+    use domain::ports::{MockClock, MockConcertRepository, MockSeatRepository, MockWaitlistStore};
+    use domain::Won;
 
     #[tokio::test]
     async fn lapsed_holds_show_available_and_other_concerts_schedules_are_not_found() {
@@ -124,30 +137,14 @@ mod tests {
         });
         let mut seats = MockSeatRepository::new();
         seats.expect_seats_of().returning(move |schedule_id| {
-            let seat = |n: i64, status, until| Seat {
-                id: SeatId(n),
-                schedule_id,
-                seat_number: n as u32,
-                price: Won::new(10).unwrap(),
-                status,
-                hold_expires_at: until,
-                version: 1,
-            };
+            let seat = |n, status, until| Seat::stub(n, schedule_id, status, until);
             Ok(vec![
                 seat(1, SeatStatus::Held, Some(now - Duration::seconds(1))),
                 seat(2, SeatStatus::Held, Some(now + Duration::seconds(60))),
             ]
             .into())
         });
-        let mut queue = MockQueueStore::new();
-        queue.expect_find().returning(|token, _| {
-            Ok(Some(QueueTicket::stub(
-                token,
-                UserId(1),
-                ConcertId(1),
-                QueueStatus::Active,
-            )))
-        });
+        let queue = active_queue();
         let mut waitlist = MockWaitlistStore::new();
         waitlist
             .expect_has_waiting()
@@ -194,11 +191,8 @@ mod reuse_tests {
     use super::*;
     use chrono::{DateTime, Duration, Utc};
     use domain::concert::Schedule;
-    use domain::ports::{
-        MockClock, MockConcertRepository, MockQueueStore, MockSeatRepository, MockWaitlistStore,
-    };
-    use domain::queue::{QueueStatus, QueueTicket};
-    use domain::{SeatId, Won};
+    use domain::ports::{MockClock, MockConcertRepository, MockSeatRepository, MockWaitlistStore};
+    use domain::Won;
 
     /// Reads of schedule 1, whose seat port hands out the same cached rows
     /// (one `Arc`) every time; `waiting` is the waiting list's answer.
@@ -220,15 +214,7 @@ mod reuse_tests {
         });
         let mut seats = MockSeatRepository::new();
         seats.expect_seats_of().returning(move |_| Ok(rows.clone()));
-        let mut queue = MockQueueStore::new();
-        queue.expect_find().returning(|token, _| {
-            Ok(Some(QueueTicket::stub(
-                token,
-                UserId(1),
-                ConcertId(1),
-                QueueStatus::Active,
-            )))
-        });
+        let queue = active_queue();
         let mut waitlist = MockWaitlistStore::new();
         waitlist.expect_has_waiting().returning(move |_| {
             asked.fetch_add(1, Ordering::SeqCst);
@@ -254,15 +240,7 @@ mod reuse_tests {
     }
 
     fn rows(start: DateTime<Utc>) -> Arc<[Seat]> {
-        let seat = |n: i64, status, until| Seat {
-            id: SeatId(n),
-            schedule_id: ScheduleId(1),
-            seat_number: n as u32,
-            price: Won::new(10).unwrap(),
-            status,
-            hold_expires_at: until,
-            version: 1,
-        };
+        let seat = |n, status, until| Seat::stub(n, ScheduleId(1), status, until);
         vec![
             seat(1, SeatStatus::Sold, None),
             seat(2, SeatStatus::Held, Some(start + Duration::seconds(5))),

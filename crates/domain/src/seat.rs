@@ -47,6 +47,28 @@ pub struct Seat {
     pub version: i64,
 }
 
+/// Seats as a seat repository answers them, for the use cases' tests.
+#[cfg(any(test, feature = "mocks"))]
+impl Seat {
+    /// Seat `number` (also its id) of `schedule_id` at 10 won, version 1.
+    pub fn stub(
+        number: i64,
+        schedule_id: ScheduleId,
+        status: SeatStatus,
+        hold_expires_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        Seat {
+            id: SeatId(number),
+            schedule_id,
+            seat_number: number as u32,
+            price: Won::new(10).expect("a positive price"),
+            status,
+            hold_expires_at,
+            version: 1,
+        }
+    }
+}
+
 impl Seat {
     /// The status at `now`: a lapsed hold reads AVAILABLE.
     pub fn status_at(&self, now: DateTime<Utc>) -> SeatStatus {
