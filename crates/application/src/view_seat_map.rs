@@ -98,9 +98,15 @@ impl ViewSeatMap {
     }
 }
 
-/// A queue store that finds every token ACTIVE, user 1's, for concert 1.
+/// The use case on these ports, with a queue that finds every token ACTIVE
+/// (user 1's, for concert 1) and no admission memo.
 #[cfg(test)]
-fn active_queue() -> domain::ports::MockQueueStore {
+fn admitted_reader(
+    concerts: impl ConcertRepository + 'static,
+    seats: impl SeatRepository + 'static,
+    waitlist: impl WaitlistStore + 'static,
+    clock: Arc<dyn Clock>,
+) -> ViewSeatMap {
     use domain::queue::{QueueStatus, QueueTicket};
     let mut queue = domain::ports::MockQueueStore::new();
     queue.expect_find().returning(|token, _| {
@@ -111,7 +117,18 @@ fn active_queue() -> domain::ports::MockQueueStore {
             QueueStatus::Active,
         )))
     });
-    queue
+    ViewSeatMap {
+        concerts: Arc::new(concerts),
+        seats: Arc::new(seats),
+        guard: Arc::new(QueueGuard {
+            queue: Arc::new(queue),
+            clock: clock.clone(),
+        }),
+        admitted: RecentAdmissions::new(std::time::Duration::ZERO),
+        clock,
+        waitlist: Arc::new(waitlist),
+        shown: ShownStatuses::default(),
+    }
 }
 
 #[cfg(test)]
@@ -144,7 +161,6 @@ mod tests {
             ]
             .into())
         });
-        let queue = active_queue();
         let mut waitlist = MockWaitlistStore::new();
         waitlist
             .expect_has_waiting()
@@ -152,18 +168,7 @@ mod tests {
         let mut clock = MockClock::new();
         clock.expect_now().returning(move || now);
         let clock: Arc<dyn Clock> = Arc::new(clock);
-        let uc = ViewSeatMap {
-            concerts: Arc::new(concerts),
-            seats: Arc::new(seats),
-            guard: Arc::new(QueueGuard {
-                queue: Arc::new(queue),
-                clock: clock.clone(),
-            }),
-            admitted: RecentAdmissions::new(std::time::Duration::ZERO),
-            clock,
-            waitlist: Arc::new(waitlist),
-            shown: ShownStatuses::default(),
-        };
+        let uc = super::admitted_reader(concerts, seats, waitlist, clock);
         let map = uc
             .execute(UserId(1), Some("t"), ConcertId(1), ScheduleId(5))
             .await
@@ -214,7 +219,6 @@ mod reuse_tests {
         });
         let mut seats = MockSeatRepository::new();
         seats.expect_seats_of().returning(move |_| Ok(rows.clone()));
-        let queue = active_queue();
         let mut waitlist = MockWaitlistStore::new();
         waitlist.expect_has_waiting().returning(move |_| {
             asked.fetch_add(1, Ordering::SeqCst);
@@ -225,18 +229,7 @@ mod reuse_tests {
             .expect_now()
             .returning(move || *now.lock().expect("clock"));
         let clock: Arc<dyn Clock> = Arc::new(clock);
-        ViewSeatMap {
-            concerts: Arc::new(concerts),
-            seats: Arc::new(seats),
-            guard: Arc::new(QueueGuard {
-                queue: Arc::new(queue),
-                clock: clock.clone(),
-            }),
-            admitted: RecentAdmissions::new(std::time::Duration::ZERO),
-            clock,
-            waitlist: Arc::new(waitlist),
-            shown: ShownStatuses::default(),
-        }
+        super::admitted_reader(concerts, seats, waitlist, clock)
     }
 
     fn rows(start: DateTime<Utc>) -> Arc<[Seat]> {
